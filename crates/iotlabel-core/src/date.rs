@@ -23,7 +23,9 @@ impl Date {
     /// Builds a date from its parts; `None` when the parts name no real day.
     pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Date> {
         let month = time::Month::try_from(month).ok()?;
-        time::Date::from_calendar_date(year, month, day).ok().map(Date)
+        time::Date::from_calendar_date(year, month, day)
+            .ok()
+            .map(Date)
     }
 
     pub fn year(self) -> i32 {
@@ -126,7 +128,14 @@ mod tests {
 
     #[test]
     fn rejects_other_forms_with_the_fix() {
-        for bad in ["01/02/2026", "2026-1-1", "2026-02-30", "20260101", "", "2026-01-01T00:00"] {
+        for bad in [
+            "01/02/2026",
+            "2026-1-1",
+            "2026-02-30",
+            "20260101",
+            "",
+            "2026-01-01T00:00",
+        ] {
             let error = bad.parse::<Date>().unwrap_err();
             assert!(error.to_string().contains("YYYY-MM-DD"), "{bad}: {error}");
         }

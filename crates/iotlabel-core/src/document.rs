@@ -117,9 +117,11 @@ mod tests {
 
     #[test]
     fn toml_dates_become_strings() {
-        let sample: Sample =
-            parse_document("when = 2026-01-01\n[[items]]\nlevel = 1\n", DocumentFormat::Toml)
-                .unwrap();
+        let sample: Sample = parse_document(
+            "when = 2026-01-01\n[[items]]\nlevel = 1\n",
+            DocumentFormat::Toml,
+        )
+        .unwrap();
         assert_eq!(sample.when.to_string(), "2026-01-01");
     }
 
@@ -131,16 +133,18 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(error.key, "items[1].level");
-        let error = parse_document::<Sample>(r#"{"when": "1/1/2026", "items": []}"#, DocumentFormat::Json)
-            .unwrap_err();
+        let error =
+            parse_document::<Sample>(r#"{"when": "1/1/2026", "items": []}"#, DocumentFormat::Json)
+                .unwrap_err();
         assert_eq!(error.key, "when");
         assert!(error.message.contains("YYYY-MM-DD"));
     }
 
     #[test]
     fn syntax_errors_give_a_line() {
-        let error = parse_document::<Sample>("when = 2026-01-01\nitems = [\n", DocumentFormat::Toml)
-            .unwrap_err();
+        let error =
+            parse_document::<Sample>("when = 2026-01-01\nitems = [\n", DocumentFormat::Toml)
+                .unwrap_err();
         assert!(error.line.is_some(), "{error}");
         assert!(error.to_string().contains("not valid TOML"));
     }

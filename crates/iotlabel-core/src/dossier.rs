@@ -330,22 +330,33 @@ impl Dossier {
         let Some(standard) = catalog.standard_for_edition(self.standard_edition) else {
             report(
                 "standard_edition".into(),
-                format!("the catalog has no standard for edition {}", self.standard_edition),
+                format!(
+                    "the catalog has no standard for edition {}",
+                    self.standard_edition
+                ),
             );
             return Err(problems);
         };
 
         // Product.
         if catalog.category(&self.product.category).is_none() {
-            let hint = Catalog::closest(&self.product.category, catalog.categories.iter().map(|c| c.id.as_str()))
-                .map(|near| format!("did you mean \"{near}\"? "))
-                .unwrap_or_default();
+            let hint = Catalog::closest(
+                &self.product.category,
+                catalog.categories.iter().map(|c| c.id.as_str()),
+            )
+            .map(|near| format!("did you mean \"{near}\"? "))
+            .unwrap_or_default();
             report(
                 "product.category".into(),
                 format!(
                     "unknown category \"{}\": {hint}use one of {} (see `iotlabel catalog list categories`)",
                     self.product.category,
-                    catalog.categories.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")
+                    catalog
+                        .categories
+                        .iter()
+                        .map(|c| c.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
         }
@@ -366,7 +377,12 @@ impl Dossier {
                 format!(
                     "unknown scheme \"{}\": use one of {}",
                     self.target.scheme,
-                    catalog.schemes.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
+                    catalog
+                        .schemes
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
             Some(scheme) => {
@@ -386,14 +402,20 @@ impl Dossier {
                             catalog
                                 .arrangements
                                 .iter()
-                                .filter(|a| a.scheme == scheme.id && a.direction == Direction::Inbound)
+                                .filter(|a| {
+                                    a.scheme == scheme.id && a.direction == Direction::Inbound
+                                })
                                 .map(|a| a.id.as_str()),
                         )
                         .collect();
                     if !routes.contains(&self.target.route.as_str()) {
                         report(
                             "target.route".into(),
-                            format!("unknown route \"{}\": use one of {}", self.target.route, routes.join(", ")),
+                            format!(
+                                "unknown route \"{}\": use one of {}",
+                                self.target.route,
+                                routes.join(", ")
+                            ),
                         );
                     }
                 }
@@ -409,7 +431,12 @@ impl Dossier {
                         format!(
                             "{} has no condition {condition}: its conditions are {}",
                             standard.id,
-                            standard.conditions.iter().map(|c| c.id.to_string()).collect::<Vec<_>>().join(", ")
+                            standard
+                                .conditions
+                                .iter()
+                                .map(|c| c.id.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     );
                 }
@@ -421,10 +448,18 @@ impl Dossier {
                     } else {
                         format!(
                             "its features are {}",
-                            standard.features.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
+                            standard
+                                .features
+                                .iter()
+                                .map(|f| f.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )
                     };
-                    report(format!("ics.features[{index}]"), format!("unknown feature \"{feature}\": {known}"));
+                    report(
+                        format!("ics.features[{index}]"),
+                        format!("unknown feature \"{feature}\": {known}"),
+                    );
                 }
             }
         }
@@ -434,24 +469,48 @@ impl Dossier {
         for (index, item) in self.evidence.iter().enumerate() {
             let key = |field: &str| format!("evidence[{index}].{field}");
             if item.id.trim().is_empty() {
-                report(key("id"), "every evidence item needs an id that declarations can refer to".into());
+                report(
+                    key("id"),
+                    "every evidence item needs an id that declarations can refer to".into(),
+                );
             } else if !evidence_ids.insert(item.id.as_str()) {
-                report(key("id"), format!("duplicate evidence id \"{}\": give each item its own id", item.id));
+                report(
+                    key("id"),
+                    format!(
+                        "duplicate evidence id \"{}\": give each item its own id",
+                        item.id
+                    ),
+                );
             }
             let mut need = |present: bool, field: &str, what: &str| {
                 if !present {
-                    report(key(field), format!("a {} item needs `{field}` ({what})", item.kind.as_str()));
+                    report(
+                        key(field),
+                        format!("a {} item needs `{field}` ({what})", item.kind.as_str()),
+                    );
                 }
             };
             match item.kind {
                 EvidenceKind::ScanReport | EvidenceKind::ProbeReport => {
-                    need(item.file.is_some(), "file", "the JSON report written by iotlabel scan/probe");
+                    need(
+                        item.file.is_some(),
+                        "file",
+                        "the JSON report written by iotlabel scan/probe",
+                    );
                 }
                 EvidenceKind::LabReport => {
                     need(item.lab.is_some(), "lab", "the approved test lab's name");
-                    need(item.report.is_some(), "report", "conformity-review, binary-analysis or penetration-test");
+                    need(
+                        item.report.is_some(),
+                        "report",
+                        "conformity-review, binary-analysis or penetration-test",
+                    );
                     need(item.verdict.is_some(), "verdict", "pass or fail");
-                    need(item.issued_on.is_some(), "issued_on", "the report's date, YYYY-MM-DD");
+                    need(
+                        item.issued_on.is_some(),
+                        "issued_on",
+                        "the report's date, YYYY-MM-DD",
+                    );
                     for provision in item.provisions.keys() {
                         if standard.provision(provision).is_none() {
                             report(key("provisions"), unknown_provision(standard, provision));
@@ -459,11 +518,26 @@ impl Dossier {
                     }
                 }
                 EvidenceKind::ForeignLabel => {
-                    need(item.scheme.is_some(), "scheme", "the partner scheme id, e.g. de-bsi-itsk");
-                    need(item.level.is_some(), "level", "the partner's level or grade");
-                    need(item.issued_on.is_some(), "issued_on", "the label's date of issue");
+                    need(
+                        item.scheme.is_some(),
+                        "scheme",
+                        "the partner scheme id, e.g. de-bsi-itsk",
+                    );
+                    need(
+                        item.level.is_some(),
+                        "level",
+                        "the partner's level or grade",
+                    );
+                    need(
+                        item.issued_on.is_some(),
+                        "issued_on",
+                        "the label's date of issue",
+                    );
                     if let Some(scheme) = &item.scheme {
-                        match catalog.partner(scheme).filter(|p| p.kind == PartnerKind::Label) {
+                        match catalog
+                            .partner(scheme)
+                            .filter(|p| p.kind == PartnerKind::Label)
+                        {
                             None => report(
                                 key("scheme"),
                                 format!(
@@ -483,7 +557,12 @@ impl Dossier {
                                 {
                                     report(
                                         key("level"),
-                                        format!("\"{}\" is not a level of {}: use one of {}", level.as_text(), partner.id, partner.levels.join(", ")),
+                                        format!(
+                                            "\"{}\" is not a level of {}: use one of {}",
+                                            level.as_text(),
+                                            partner.id,
+                                            partner.levels.join(", ")
+                                        ),
                                     );
                                 }
                             }
@@ -491,12 +570,29 @@ impl Dossier {
                     }
                 }
                 EvidenceKind::ClsLabel => {
-                    need(item.label_id.is_some(), "label_id", "the registration id, e.g. CSA/311228/000123");
-                    need(item.valid_until.is_some(), "valid_until", "the label's expiry date");
+                    need(
+                        item.label_id.is_some(),
+                        "label_id",
+                        "the registration id, e.g. CSA/311228/000123",
+                    );
+                    need(
+                        item.valid_until.is_some(),
+                        "valid_until",
+                        "the label's expiry date",
+                    );
                     match &item.level {
                         Some(LabelLevel::Number(1..=4)) => {}
-                        Some(other) => report(key("level"), format!("\"{}\" is not a CLS level: write 1, 2, 3 or 4", other.as_text())),
-                        None => report(key("level"), "a cls-label item needs `level` (1 to 4)".into()),
+                        Some(other) => report(
+                            key("level"),
+                            format!(
+                                "\"{}\" is not a CLS level: write 1, 2, 3 or 4",
+                                other.as_text()
+                            ),
+                        ),
+                        None => report(
+                            key("level"),
+                            "a cls-label item needs `level` (1 to 4)".into(),
+                        ),
                     }
                 }
                 EvidenceKind::Sbom
@@ -504,7 +600,11 @@ impl Dossier {
                 | EvidenceKind::SupportingDocument
                 | EvidenceKind::PstiStatement
                 | EvidenceKind::Iso29147Conformance => {
-                    need(item.file.is_some() || item.title.is_some(), "file", "the document, or at least a title naming it");
+                    need(
+                        item.file.is_some() || item.title.is_some(),
+                        "file",
+                        "the document, or at least a title naming it",
+                    );
                 }
             }
         }
@@ -513,31 +613,46 @@ impl Dossier {
         let mut declared = HashSet::new();
         for (index, declaration) in self.declarations.iter().enumerate() {
             if standard.provision(&declaration.provision).is_none() {
-                report(format!("declarations[{index}].provision"), unknown_provision(standard, &declaration.provision));
+                report(
+                    format!("declarations[{index}].provision"),
+                    unknown_provision(standard, &declaration.provision),
+                );
             } else if !declared.insert(&declaration.provision) {
                 report(
                     format!("declarations[{index}].provision"),
-                    format!("{} is declared twice: keep one declaration per provision", declaration.provision),
+                    format!(
+                        "{} is declared twice: keep one declaration per provision",
+                        declaration.provision
+                    ),
                 );
             }
             for (e, reference) in declaration.evidence.iter().enumerate() {
                 if !evidence_ids.contains(reference.as_str()) {
                     report(
                         format!("declarations[{index}].evidence[{e}]"),
-                        format!("no [[evidence]] item has id \"{reference}\": add one or fix the reference"),
+                        format!(
+                            "no [[evidence]] item has id \"{reference}\": add one or fix the reference"
+                        ),
                     );
                 }
             }
         }
 
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 }
 
 fn unknown_provision(standard: &crate::catalog::Standard, id: &ProvisionId) -> String {
-    let hint = Catalog::closest(id.as_str(), standard.provisions.iter().map(|p| p.id.as_str()))
-        .map(|near| format!(" (did you mean {near}?)"))
-        .unwrap_or_default();
+    let hint = Catalog::closest(
+        id.as_str(),
+        standard.provisions.iter().map(|p| p.id.as_str()),
+    )
+    .map(|near| format!(" (did you mean {near}?)"))
+    .unwrap_or_default();
     format!(
         "{id} is not a provision of EN 303 645 {}{hint}: check standard_edition and `iotlabel catalog list provisions --edition {}`",
         standard.edition, standard.edition

@@ -175,20 +175,32 @@ mod tests {
 
     #[test]
     fn rejects_malformed_ids() {
-        for bad in ["", "5.1", "5.1-", "-1", "5.1-1a", "5..1-1", "x5.1-1", "5.1-1AB", "5.1-1 "] {
-            assert!(bad.parse::<ProvisionId>().is_err(), "{bad:?} should be rejected");
+        for bad in [
+            "", "5.1", "5.1-", "-1", "5.1-1a", "5..1-1", "x5.1-1", "5.1-1AB", "5.1-1 ",
+        ] {
+            assert!(
+                bad.parse::<ProvisionId>().is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 
     #[test]
     fn orders_naturally() {
-        let mut ids: Vec<ProvisionId> = ["5.10-1", "5.2-1", "5.1-3", "5.1-2A", "5.1-2", "6-1", "5.0-1"]
-            .iter()
-            .map(|text| id(text))
-            .collect();
+        let mut ids: Vec<ProvisionId> = [
+            "5.10-1", "5.2-1", "5.1-3", "5.1-2A", "5.1-2", "6-1", "5.0-1",
+        ]
+        .iter()
+        .map(|text| id(text))
+        .collect();
         ids.sort();
         let texts: Vec<&str> = ids.iter().map(ProvisionId::as_str).collect();
-        assert_eq!(texts, ["5.0-1", "5.1-2", "5.1-2A", "5.1-3", "5.2-1", "5.10-1", "6-1"]);
+        assert_eq!(
+            texts,
+            [
+                "5.0-1", "5.1-2", "5.1-2A", "5.1-3", "5.2-1", "5.10-1", "6-1"
+            ]
+        );
     }
 
     proptest! {

@@ -41,7 +41,10 @@ impl RegistrationIdFormat {
                 if open > 0 {
                     parts.push(Part::Literal(rest[..open].to_owned()));
                 }
-                let close = rest[open..].find('}').ok_or(RegistrationIdError::Unclosed)? + open;
+                let close = rest[open..]
+                    .find('}')
+                    .ok_or(RegistrationIdError::Unclosed)?
+                    + open;
                 let placeholder = &rest[open + 1..close];
                 parts.push(match placeholder.split_once(':') {
                     Some(("valid_until", "DDMMYY")) => Part::ValidUntil,
@@ -50,9 +53,15 @@ impl RegistrationIdFormat {
                             .parse()
                             .ok()
                             .filter(|w| (1..=12).contains(w))
-                            .ok_or_else(|| RegistrationIdError::UnknownPlaceholder(placeholder.to_owned()))?,
+                            .ok_or_else(|| {
+                                RegistrationIdError::UnknownPlaceholder(placeholder.to_owned())
+                            })?,
                     ),
-                    _ => return Err(RegistrationIdError::UnknownPlaceholder(placeholder.to_owned())),
+                    _ => {
+                        return Err(RegistrationIdError::UnknownPlaceholder(
+                            placeholder.to_owned(),
+                        ));
+                    }
                 });
                 rest = &rest[close + 1..];
             } else {
@@ -88,7 +97,10 @@ impl RegistrationIdFormat {
                 Part::Serial(width) => {
                     let text = format!("{serial:0width$}");
                     if text.len() > *width {
-                        return Err(RegistrationIdError::SerialTooLarge { serial, width: *width });
+                        return Err(RegistrationIdError::SerialTooLarge {
+                            serial,
+                            width: *width,
+                        });
                     }
                     id.push_str(&text);
                 }
@@ -106,7 +118,11 @@ pub fn to_url_form(registration_id: &str) -> String {
 
 /// The registration id for a URL-safe form.
 pub fn from_url_form(url_form: &str) -> Result<String, RegistrationIdError> {
-    if url_form.is_empty() || !url_form.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if url_form.is_empty()
+        || !url_form
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
         return Err(RegistrationIdError::NotAnId(url_form.to_owned()));
     }
     Ok(url_form.replace('-', "/"))
@@ -139,9 +155,21 @@ mod tests {
 
     #[test]
     fn rejects_bad_formats() {
-        assert_eq!(RegistrationIdFormat::parse("CSA/{valid_until:DDMMYY}"), Err(RegistrationIdError::NoSerial));
-        assert!(matches!(RegistrationIdFormat::parse("CSA/{nonsense}/{serial:6}"), Err(RegistrationIdError::UnknownPlaceholder(_))));
-        assert_eq!(RegistrationIdFormat::parse("CSA-{serial:6}"), Err(RegistrationIdError::BadLiteral));
-        assert_eq!(RegistrationIdFormat::parse("CSA/{serial:6"), Err(RegistrationIdError::Unclosed));
+        assert_eq!(
+            RegistrationIdFormat::parse("CSA/{valid_until:DDMMYY}"),
+            Err(RegistrationIdError::NoSerial)
+        );
+        assert!(matches!(
+            RegistrationIdFormat::parse("CSA/{nonsense}/{serial:6}"),
+            Err(RegistrationIdError::UnknownPlaceholder(_))
+        ));
+        assert_eq!(
+            RegistrationIdFormat::parse("CSA-{serial:6}"),
+            Err(RegistrationIdError::BadLiteral)
+        );
+        assert_eq!(
+            RegistrationIdFormat::parse("CSA/{serial:6"),
+            Err(RegistrationIdError::Unclosed)
+        );
     }
 }

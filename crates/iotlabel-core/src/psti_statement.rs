@@ -42,10 +42,14 @@ pub fn value_at(dossier: &Dossier, key: &str) -> Option<String> {
         "product.hardware_version" => text(product.hardware_version.as_ref()),
         "product.firmware_version" => text(product.firmware_version.as_ref()),
         "product.support_period_end" => date(product.support_period_end),
-        "product.vulnerability_disclosure_url" => text(product.vulnerability_disclosure_url.as_ref()),
+        "product.vulnerability_disclosure_url" => {
+            text(product.vulnerability_disclosure_url.as_ref())
+        }
         "psti_statement.product_type" => text(statement.and_then(|s| s.product_type.as_ref())),
         "psti_statement.batch" => text(statement.and_then(|s| s.batch.as_ref())),
-        "psti_statement.manufacturer_address" => text(statement.and_then(|s| s.manufacturer_address.as_ref())),
+        "psti_statement.manufacturer_address" => {
+            text(statement.and_then(|s| s.manufacturer_address.as_ref()))
+        }
         "psti_statement.authorised_representative" => {
             text(statement.and_then(|s| s.authorised_representative.as_ref()))
         }
@@ -54,7 +58,9 @@ pub fn value_at(dossier: &Dossier, key: &str) -> Option<String> {
             .filter(|confirmed| *confirmed)
             .map(|_| "yes".to_owned()),
         "psti_statement.signatory_name" => text(statement.and_then(|s| s.signatory_name.as_ref())),
-        "psti_statement.signatory_function" => text(statement.and_then(|s| s.signatory_function.as_ref())),
+        "psti_statement.signatory_function" => {
+            text(statement.and_then(|s| s.signatory_function.as_ref()))
+        }
         "psti_statement.signature" => text(statement.and_then(|s| s.signature.as_ref())),
         "psti_statement.place_of_issue" => text(statement.and_then(|s| s.place_of_issue.as_ref())),
         "psti_statement.date_of_issue" => date(statement.and_then(|s| s.date_of_issue)),
@@ -93,7 +99,11 @@ pub struct StatementOfCompliance {
 
 /// Builds the statement for `regime_id` (normally `uk-psti`) from `dossier`, or lists every
 /// required field that is missing.
-pub fn build(catalog: &Catalog, regime_id: &str, dossier: &Dossier) -> Result<StatementOfCompliance, Vec<MissingField>> {
+pub fn build(
+    catalog: &Catalog,
+    regime_id: &str,
+    dossier: &Dossier,
+) -> Result<StatementOfCompliance, Vec<MissingField>> {
     let Some(regime) = catalog.regime(regime_id) else {
         return Err(Vec::new());
     };

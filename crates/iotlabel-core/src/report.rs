@@ -120,7 +120,13 @@ impl Finding {
             Location::Device(device) => {
                 field(b"device");
                 field(device.host.as_bytes());
-                field(device.port.map(|port| port.to_string()).unwrap_or_default().as_bytes());
+                field(
+                    device
+                        .port
+                        .map(|port| port.to_string())
+                        .unwrap_or_default()
+                        .as_bytes(),
+                );
                 field(match device.transport {
                     Some(Transport::Tcp) => b"tcp",
                     Some(Transport::Udp) => b"udp",
@@ -270,7 +276,9 @@ impl Report {
     /// Parses a report, checking its schema version.
     pub fn from_json(text: &str) -> Result<Report, crate::document::DocumentError> {
         let value = crate::document::parse_value(text, crate::document::DocumentFormat::Json)?;
-        let version = value.get("schema_version").and_then(serde_json::Value::as_u64);
+        let version = value
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64);
         if version != Some(u64::from(crate::SCHEMA_VERSION)) {
             return Err(crate::document::DocumentError {
                 key: "schema_version".into(),
@@ -278,7 +286,9 @@ impl Report {
                 message: format!(
                     "this is not a version {} iotlabel report (found {}): write it with a matching iotlabel scan/probe",
                     crate::SCHEMA_VERSION,
-                    version.map(|v| v.to_string()).unwrap_or_else(|| "none".into())
+                    version
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "none".into())
                 ),
             });
         }
@@ -307,10 +317,11 @@ mod tests {
             ),
             location,
             message: "Account root has the default password 'xc3511' (Mirai list).".into(),
-            evidence: serde_json::json!({"user": "root", "hash_scheme": "md5crypt", "list": "mirai"})
-                .as_object()
-                .cloned()
-                .unwrap(),
+            evidence:
+                serde_json::json!({"user": "root", "hash_scheme": "md5crypt", "list": "mirai"})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
         }
     }
 
@@ -389,9 +400,14 @@ mod tests {
     #[test]
     fn fingerprint_is_stable_and_identity_sensitive() {
         let finding = sample_finding();
-        let again = Finding::fingerprint_for("credentials.default-password", &finding.location, &["root"]);
+        let again =
+            Finding::fingerprint_for("credentials.default-password", &finding.location, &["root"]);
         assert_eq!(finding.fingerprint, again);
-        let other = Finding::fingerprint_for("credentials.default-password", &finding.location, &["admin"]);
+        let other = Finding::fingerprint_for(
+            "credentials.default-password",
+            &finding.location,
+            &["admin"],
+        );
         assert_ne!(finding.fingerprint, other);
         assert_eq!(finding.fingerprint.len(), 64);
     }

@@ -1,1 +1,55 @@
-fn main() {}
+//! The `iotlabel` command line: a thin clap front end over the core crates.
+
+mod commands;
+mod load;
+mod text;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Run a consumer-IoT cybersecurity labelling scheme (Singapore CLS(IoT), ETSI EN 303 645, UK PSTI).
+#[derive(Debug, Parser)]
+#[command(name = "iotlabel", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Read the rules from this directory (laid out like the project's data/ folder) instead of
+    /// the rules built into this binary.
+    #[arg(long, global = true, value_name = "DIR", env = "IOTLABEL_CATALOG")]
+    catalog: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List, show and export the rules: standards, scheme levels, UK PSTI, recognition
+    /// arrangements, market rules and product categories.
+    Catalog(commands::catalog::CatalogArgs),
+    /// Assess a product dossier: verdicts per provision, the level attained and what blocks the
+    /// next one, UK PSTI status, recognition, market access and label validity.
+    #[command(
+        after_help = "Examples:\n  iotlabel assess examples/wifi-router.toml\n  iotlabel assess examples/ip-camera.toml --format json --on 2026-06-01\n  iotlabel assess dossier.json --format oscal --out results.json\n  iotlabel assess dossier.toml --check   # exit 1 unless the target level is attained"
+    )]
+    Assess(commands::assess::AssessArgs),
+    /// Write a UK PSTI statement of compliance from a dossier, or list the fields it lacks.
+    #[command(name = "psti-statement")]
+    PstiStatement(commands::psti_statement::PstiStatementArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = load::catalog(cli.catalog.as_deref()).and_then(|catalog| match cli.command {
+        Command::Catalog(args) => commands::catalog::run(&catalog, args),
+        Command::Assess(args) => commands::assess::run(&catalog, args),
+        Command::PstiStatement(args) => commands::psti_statement::run(&catalog, args),
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -51,7 +51,9 @@ impl MarketRule {
             phase.from <= date
                 && match phase.applies_to {
                     AppliesTo::AllModels => true,
-                    AppliesTo::NewModels => introduced.is_none_or(|introduced| introduced >= phase.from),
+                    AppliesTo::NewModels => {
+                        introduced.is_none_or(|introduced| introduced >= phase.from)
+                    }
                 }
         })
     }

@@ -33,17 +33,50 @@ pub struct DataSource {
 
 /// The data files compiled into the binary. Adding a rule file = one line here.
 const EMBEDDED: &[(&str, &str)] = &[
-    ("categories.toml", include_str!("../../../../data/categories.toml")),
-    ("standards/en303645-v2.1.1.toml", include_str!("../../../../data/standards/en303645-v2.1.1.toml")),
-    ("standards/en303645-v3.1.3.toml", include_str!("../../../../data/standards/en303645-v3.1.3.toml")),
-    ("schemes/cls-iot.toml", include_str!("../../../../data/schemes/cls-iot.toml")),
-    ("regimes/uk-psti.toml", include_str!("../../../../data/regimes/uk-psti.toml")),
-    ("recognition/uk-psti.toml", include_str!("../../../../data/recognition/uk-psti.toml")),
-    ("recognition/finland-traficom.toml", include_str!("../../../../data/recognition/finland-traficom.toml")),
-    ("recognition/germany-bsi.toml", include_str!("../../../../data/recognition/germany-bsi.toml")),
-    ("recognition/korea-kisa.toml", include_str!("../../../../data/recognition/korea-kisa.toml")),
-    ("recognition/japan-jc-star.toml", include_str!("../../../../data/recognition/japan-jc-star.toml")),
-    ("markets/sg-wifi-routers.toml", include_str!("../../../../data/markets/sg-wifi-routers.toml")),
+    (
+        "categories.toml",
+        include_str!("../../../../data/categories.toml"),
+    ),
+    (
+        "standards/en303645-v2.1.1.toml",
+        include_str!("../../../../data/standards/en303645-v2.1.1.toml"),
+    ),
+    (
+        "standards/en303645-v3.1.3.toml",
+        include_str!("../../../../data/standards/en303645-v3.1.3.toml"),
+    ),
+    (
+        "schemes/cls-iot.toml",
+        include_str!("../../../../data/schemes/cls-iot.toml"),
+    ),
+    (
+        "regimes/uk-psti.toml",
+        include_str!("../../../../data/regimes/uk-psti.toml"),
+    ),
+    (
+        "recognition/uk-psti.toml",
+        include_str!("../../../../data/recognition/uk-psti.toml"),
+    ),
+    (
+        "recognition/finland-traficom.toml",
+        include_str!("../../../../data/recognition/finland-traficom.toml"),
+    ),
+    (
+        "recognition/germany-bsi.toml",
+        include_str!("../../../../data/recognition/germany-bsi.toml"),
+    ),
+    (
+        "recognition/korea-kisa.toml",
+        include_str!("../../../../data/recognition/korea-kisa.toml"),
+    ),
+    (
+        "recognition/japan-jc-star.toml",
+        include_str!("../../../../data/recognition/japan-jc-star.toml"),
+    ),
+    (
+        "markets/sg-wifi-routers.toml",
+        include_str!("../../../../data/markets/sg-wifi-routers.toml"),
+    ),
 ];
 
 /// A problem in a rule file: which file, which key, and why.
@@ -70,7 +103,11 @@ pub struct CatalogErrors(pub Vec<CatalogError>);
 
 impl fmt::Display for CatalogErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "the rules catalog is invalid ({} problem(s)):", self.0.len())?;
+        writeln!(
+            f,
+            "the rules catalog is invalid ({} problem(s)):",
+            self.0.len()
+        )?;
         for error in &self.0 {
             writeln!(f, "  {error}")?;
         }
@@ -120,40 +157,51 @@ impl Catalog {
             let format = DocumentFormat::from_file_name(&source.path);
             let folder = source.path.split_once('/').map(|(folder, _)| folder);
             let result = match (folder, source.path.as_str()) {
-                (None, "categories.toml") => parse_document::<category::CategoriesFile>(&source.text, format)
-                    .map(|parsed| {
+                (None, "categories.toml") => {
+                    parse_document::<category::CategoriesFile>(&source.text, format).map(|parsed| {
                         catalog.categories.extend(parsed.categories);
                         catalog.categories_file = file.clone();
-                    }),
-                (Some("standards"), _) => parse_document::<Standard>(&source.text, format).map(|mut standard| {
-                    standard.source_file = file.clone();
-                    catalog.standards.push(standard);
-                }),
-                (Some("schemes"), _) => parse_document::<Scheme>(&source.text, format).map(|mut scheme| {
-                    scheme.source_file = file.clone();
-                    catalog.schemes.push(scheme);
-                }),
-                (Some("regimes"), _) => parse_document::<Regime>(&source.text, format).map(|mut regime| {
-                    regime.source_file = file.clone();
-                    catalog.regimes.push(regime);
-                }),
-                (Some("recognition"), _) => {
-                    parse_document::<recognition::RecognitionFile>(&source.text, format).map(|parsed| {
-                        let mut partner = parsed.partner;
-                        partner.source_file = file.clone();
-                        for mut arrangement in parsed.arrangements {
-                            arrangement.partner = partner.id.clone();
-                            arrangement.scheme = parsed.scheme.clone();
-                            arrangement.source_file = file.clone();
-                            catalog.arrangements.push(arrangement);
-                        }
-                        catalog.partners.push(partner);
                     })
                 }
-                (Some("markets"), _) => parse_document::<MarketRule>(&source.text, format).map(|mut market| {
-                    market.source_file = file.clone();
-                    catalog.markets.push(market);
-                }),
+                (Some("standards"), _) => {
+                    parse_document::<Standard>(&source.text, format).map(|mut standard| {
+                        standard.source_file = file.clone();
+                        catalog.standards.push(standard);
+                    })
+                }
+                (Some("schemes"), _) => {
+                    parse_document::<Scheme>(&source.text, format).map(|mut scheme| {
+                        scheme.source_file = file.clone();
+                        catalog.schemes.push(scheme);
+                    })
+                }
+                (Some("regimes"), _) => {
+                    parse_document::<Regime>(&source.text, format).map(|mut regime| {
+                        regime.source_file = file.clone();
+                        catalog.regimes.push(regime);
+                    })
+                }
+                (Some("recognition"), _) => {
+                    parse_document::<recognition::RecognitionFile>(&source.text, format).map(
+                        |parsed| {
+                            let mut partner = parsed.partner;
+                            partner.source_file = file.clone();
+                            for mut arrangement in parsed.arrangements {
+                                arrangement.partner = partner.id.clone();
+                                arrangement.scheme = parsed.scheme.clone();
+                                arrangement.source_file = file.clone();
+                                catalog.arrangements.push(arrangement);
+                            }
+                            catalog.partners.push(partner);
+                        },
+                    )
+                }
+                (Some("markets"), _) => {
+                    parse_document::<MarketRule>(&source.text, format).map(|mut market| {
+                        market.source_file = file.clone();
+                        catalog.markets.push(market);
+                    })
+                }
                 _ => {
                     errors.push(CatalogError {
                         file: file.clone(),
@@ -231,7 +279,12 @@ impl Catalog {
     /// Translates a provision id of edition `from` into ids of edition `to`, following
     /// `maps_to` through successive editions (`4-1` → `5.0-1`; `5.6-4` → `5.6-4A`, `5.6-4B`).
     /// `None` when `to` is not `from` or one of its successors, or the id is not in `from`.
-    pub fn translate_provision(&self, from: &Standard, to: &Standard, id: &ProvisionId) -> Option<Vec<ProvisionId>> {
+    pub fn translate_provision(
+        &self,
+        from: &Standard,
+        to: &Standard,
+        id: &ProvisionId,
+    ) -> Option<Vec<ProvisionId>> {
         let mut standard = from;
         let mut ids = vec![id.clone()];
         standard.provision(id)?;

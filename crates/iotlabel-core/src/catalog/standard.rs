@@ -163,7 +163,10 @@ impl Standard {
     }
 
     /// Provisions per clause, in the order of the clauses.
-    pub fn provisions_in_clause<'a>(&'a self, clause: &'a str) -> impl Iterator<Item = &'a Provision> + 'a {
+    pub fn provisions_in_clause<'a>(
+        &'a self,
+        clause: &'a str,
+    ) -> impl Iterator<Item = &'a Provision> + 'a {
         self.provisions
             .iter()
             .filter(move |provision| provision.clause == clause)

@@ -5,7 +5,10 @@ use crate::assessment::LabelValidity;
 
 use super::Context;
 
-pub(super) fn validity(context: &Context<'_>, level: u8) -> (Option<LabelValidity>, Option<String>) {
+pub(super) fn validity(
+    context: &Context<'_>,
+    level: u8,
+) -> (Option<LabelValidity>, Option<String>) {
     if level == 0 {
         return (None, Some("no level is attained".into()));
     }
@@ -18,7 +21,9 @@ pub(super) fn validity(context: &Context<'_>, level: u8) -> (Option<LabelValidit
     if support_end < context.on {
         return (
             None,
-            Some(format!("the support period ended on {support_end}: no label can be issued")),
+            Some(format!(
+                "the support period ended on {support_end}: no label can be issued"
+            )),
         );
     }
     let years = i32::try_from(context.scheme.label.max_validity_years).unwrap_or(i32::MAX);

@@ -1,8 +1,8 @@
 //! Which level the product attains, and what blocks each level above it up to the target.
 
 use crate::assessment::{Blocking, ProvisionVerdict};
-use crate::dossier::{EvidenceKind, LabVerdict};
 use crate::catalog::scheme::{Level, LevelRequirement};
+use crate::dossier::{EvidenceKind, LabVerdict};
 
 use super::Context;
 use super::recognition::RouteGrant;
@@ -28,7 +28,10 @@ pub(super) fn evaluate(
             blockers.push(Blocking {
                 level: level.level,
                 item: "category".into(),
-                reason: format!("{} does not label this category ({})", context.scheme.short_name, category.name),
+                reason: format!(
+                    "{} does not label this category ({})",
+                    context.scheme.short_name, category.name
+                ),
             });
         } else if level.level > granted {
             blockers.extend(provision_blockers(context, level, provisions));
@@ -68,7 +71,11 @@ pub(super) fn evaluate(
     LevelOutcome { attained, blocking }
 }
 
-fn provision_blockers(context: &Context<'_>, level: &Level, provisions: &[ProvisionVerdict]) -> Vec<Blocking> {
+fn provision_blockers(
+    context: &Context<'_>,
+    level: &Level,
+    provisions: &[ProvisionVerdict],
+) -> Vec<Blocking> {
     provisions
         .iter()
         .filter(|verdict| {
@@ -124,7 +131,10 @@ fn requirement_unmet(context: &Context<'_>, requirement: &LevelRequirement) -> O
     for item in items {
         match (item.verdict, item.issued_on) {
             (Some(LabVerdict::Pass), Some(date)) if date <= context.on => return None,
-            (Some(LabVerdict::Pass), Some(date)) => problems.push(format!("{} is dated {date}, after the assessment date", item.id)),
+            (Some(LabVerdict::Pass), Some(date)) => problems.push(format!(
+                "{} is dated {date}, after the assessment date",
+                item.id
+            )),
             (Some(LabVerdict::Fail), _) => problems.push(format!("{} has verdict fail", item.id)),
             _ => problems.push(format!("{} has no verdict or date", item.id)),
         }

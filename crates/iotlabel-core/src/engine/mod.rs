@@ -80,7 +80,9 @@ impl Context<'_> {
             .filter(|item| item.status.unwrap_or(HeldLabelStatus::Valid) == HeldLabelStatus::Valid)
             .filter(|item| item.valid_until.is_some_and(|until| self.on <= until))
             .filter_map(|item| match item.level {
-                Some(LabelLevel::Number(level)) => Some((level, item.label_id.as_deref().unwrap_or(item.id.as_str()))),
+                Some(LabelLevel::Number(level)) => {
+                    Some((level, item.label_id.as_deref().unwrap_or(item.id.as_str())))
+                }
                 _ => None,
             })
             .max_by_key(|(level, _)| *level)
@@ -90,16 +92,25 @@ impl Context<'_> {
 /// Assesses `input.dossier` against the catalog on `input.on`.
 pub fn assess(catalog: &Catalog, input: EngineInput<'_>) -> Result<Assessment, AssessError> {
     let dossier = input.dossier;
-    dossier.validate(catalog).map_err(AssessError::InvalidDossier)?;
-    let scheme = catalog
-        .scheme(&dossier.target.scheme)
-        .ok_or_else(|| AssessError::Catalog(format!("scheme {} vanished", dossier.target.scheme)))?;
+    dossier
+        .validate(catalog)
+        .map_err(AssessError::InvalidDossier)?;
+    let scheme = catalog.scheme(&dossier.target.scheme).ok_or_else(|| {
+        AssessError::Catalog(format!("scheme {} vanished", dossier.target.scheme))
+    })?;
     let standard = catalog
         .standard(&scheme.specification.standard)
-        .ok_or_else(|| AssessError::Catalog(format!("standard {} is missing", scheme.specification.standard)))?;
+        .ok_or_else(|| {
+            AssessError::Catalog(format!(
+                "standard {} is missing",
+                scheme.specification.standard
+            ))
+        })?;
     let dossier_standard = catalog
         .standard_for_edition(dossier.standard_edition)
-        .ok_or_else(|| AssessError::Catalog(format!("edition {} is missing", dossier.standard_edition)))?;
+        .ok_or_else(|| {
+            AssessError::Catalog(format!("edition {} is missing", dossier.standard_edition))
+        })?;
     let mut notes = Vec::new();
 
     // The ICS, in the scheme's edition.
@@ -154,10 +165,13 @@ pub fn assess(catalog: &Catalog, input: EngineInput<'_>) -> Result<Assessment, A
         for finding in attached.report.findings.iter().filter(|f| f.is_weakness()) {
             for provision in &finding.provisions {
                 if standard.provision(provision).is_some() {
-                    findings.entry(provision.clone()).or_default().push(SourcedFinding {
-                        finding,
-                        source: &attached.evidence_id,
-                    });
+                    findings
+                        .entry(provision.clone())
+                        .or_default()
+                        .push(SourcedFinding {
+                            finding,
+                            source: &attached.evidence_id,
+                        });
                 } else {
                     notes.push(format!(
                         "{}: finding {} names {provision}, which is not a provision of {}; it was not used",
@@ -201,7 +215,10 @@ pub fn assess(catalog: &Catalog, input: EngineInput<'_>) -> Result<Assessment, A
         },
         scheme: SchemeRef {
             id: scheme.id.clone(),
-            specification_version: format!("{} v{}", scheme.specification.document, scheme.specification.version),
+            specification_version: format!(
+                "{} v{}",
+                scheme.specification.document, scheme.specification.version
+            ),
         },
         standard_edition: standard.edition,
         dossier_edition: dossier.standard_edition,

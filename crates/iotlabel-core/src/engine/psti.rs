@@ -34,7 +34,10 @@ pub(super) fn status(context: &Context<'_>, provisions: &[ProvisionVerdict]) -> 
     if context.on < regime.in_force_from {
         return PstiStatus {
             in_scope: false,
-            excepted_because: Some(format!("{} applies from {}", regime.short_name, regime.in_force_from)),
+            excepted_because: Some(format!(
+                "{} applies from {}",
+                regime.short_name, regime.in_force_from
+            )),
             compliant: false,
             requirements: Vec::new(),
         };
@@ -77,7 +80,10 @@ fn label_route(context: &Context<'_>, regime: &Regime) -> (Option<String>, Optio
             continue;
         };
         if context.on < route.from {
-            note = Some(format!("{holding} counts for {} only from {} ({})", regime.short_name, route.from, route.summary));
+            note = Some(format!(
+                "{holding} counts for {} only from {} ({})",
+                regime.short_name, route.from, route.summary
+            ));
             continue;
         }
         return (Some(format!("{holding}: {}", route.summary)), None);
@@ -97,8 +103,15 @@ fn held_label(context: &Context<'_>, route: &LabelRoute) -> Option<String> {
         .dossier
         .evidence
         .iter()
-        .filter(|item| item.kind == EvidenceKind::ForeignLabel && item.scheme.as_deref() == Some(partner.id.as_str()))
-        .filter(|item| item.level.as_ref().is_some_and(|level| route.levels.contains(&level.as_text())))
+        .filter(|item| {
+            item.kind == EvidenceKind::ForeignLabel
+                && item.scheme.as_deref() == Some(partner.id.as_str())
+        })
+        .filter(|item| {
+            item.level
+                .as_ref()
+                .is_some_and(|level| route.levels.contains(&level.as_text()))
+        })
         .filter(|item| item.valid_until.is_none_or(|until| context.on <= until))
         .filter(|item| item.issued_on.is_none_or(|issued| issued <= context.on))
         .map(|item| {
@@ -138,22 +151,37 @@ fn requirement_status(
         let mut failing = Vec::new();
         for id in ids {
             let translated = regime_standard
-                .and_then(|from| context.catalog.translate_provision(from, context.standard, id))
+                .and_then(|from| {
+                    context
+                        .catalog
+                        .translate_provision(from, context.standard, id)
+                })
                 .unwrap_or_default();
             for target in translated {
                 match provisions.iter().find(|v| v.id == target) {
                     Some(verdict) if verdict.verdict.satisfies() => {}
-                    Some(verdict) => failing.push(format!("{target} is {}", verdict.verdict.as_str())),
+                    Some(verdict) => {
+                        failing.push(format!("{target} is {}", verdict.verdict.as_str()))
+                    }
                     None => failing.push(format!("{target} was not assessed")),
                 }
             }
         }
         if failing.is_empty() && missing_keys.is_empty() {
-            let edition = regime_standard.map(|s| s.edition.to_string()).unwrap_or_default();
-            let list = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and ");
+            let edition = regime_standard
+                .map(|s| s.edition.to_string())
+                .unwrap_or_default();
+            let list = ids
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" and ");
             let mut via = format!("{kind} EN 303 645 {edition} {list}");
             if let Some(end) = context.dossier.product.support_period_end
-                && requirement.requires_dossier_keys.iter().any(|k| k == "product.support_period_end")
+                && requirement
+                    .requires_dossier_keys
+                    .iter()
+                    .any(|k| k == "product.support_period_end")
             {
                 via.push_str(&format!(" (support period ends {end})"));
             }
@@ -167,7 +195,12 @@ fn requirement_status(
         problems.extend(failing);
     }
     for kind in &requirement.deemed_by_documents {
-        if let Some(item) = context.dossier.evidence.iter().find(|item| item.kind == *kind) {
+        if let Some(item) = context
+            .dossier
+            .evidence
+            .iter()
+            .find(|item| item.kind == *kind)
+        {
             return PstiRequirementStatus {
                 id: requirement.id.clone(),
                 met: true,

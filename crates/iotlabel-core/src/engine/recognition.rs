@@ -38,7 +38,11 @@ pub(super) fn route_grant(context: &Context<'_>, psti: &PstiStatus) -> Option<Ro
     })
 }
 
-pub(super) fn outcomes(context: &Context<'_>, psti: &PstiStatus, attained: u8) -> Vec<RecognitionOutcome> {
+pub(super) fn outcomes(
+    context: &Context<'_>,
+    psti: &PstiStatus,
+    attained: u8,
+) -> Vec<RecognitionOutcome> {
     context
         .catalog
         .arrangements
@@ -63,17 +67,28 @@ pub(super) fn outcomes(context: &Context<'_>, psti: &PstiStatus, attained: u8) -
 /// Date and category scope shared by both directions; `Err` says why it does not apply.
 fn in_scope(context: &Context<'_>, arrangement: &Arrangement) -> Result<(), String> {
     if context.on < arrangement.effective_from {
-        return Err(format!("not in effect until {}", arrangement.effective_from));
+        return Err(format!(
+            "not in effect until {}",
+            arrangement.effective_from
+        ));
     }
     if let Some(until) = arrangement.effective_until
         && context.on > until
     {
-        return Err(format!("ended on {until}: nothing is recognised after that date"));
+        return Err(format!(
+            "ended on {until}: nothing is recognised after that date"
+        ));
     }
     let category = &context.dossier.product.category;
     if arrangement.excluded_categories.contains(category) {
-        let name = context.catalog.category(category).map(|c| c.name.as_str()).unwrap_or(category);
-        return Err(format!("{name} products are excluded from this arrangement"));
+        let name = context
+            .catalog
+            .category(category)
+            .map(|c| c.name.as_str())
+            .unwrap_or(category);
+        return Err(format!(
+            "{name} products are excluded from this arrangement"
+        ));
     }
     Ok(())
 }
@@ -93,7 +108,13 @@ fn inbound(context: &Context<'_>, arrangement: &Arrangement, psti: &PstiStatus) 
     let missing: Vec<&str> = arrangement
         .required_evidence
         .iter()
-        .filter(|kind| !context.dossier.evidence.iter().any(|item| item.kind == **kind))
+        .filter(|kind| {
+            !context
+                .dossier
+                .evidence
+                .iter()
+                .any(|item| item.kind == **kind)
+        })
         .map(|kind| kind.as_str())
         .collect();
     match arrangement.accepts {
@@ -102,19 +123,38 @@ fn inbound(context: &Context<'_>, arrangement: &Arrangement, psti: &PstiStatus) 
                 .dossier
                 .evidence
                 .iter()
-                .filter(|item| item.kind == EvidenceKind::ForeignLabel && item.scheme.as_deref() == Some(arrangement.partner.as_str()))
+                .filter(|item| {
+                    item.kind == EvidenceKind::ForeignLabel
+                        && item.scheme.as_deref() == Some(arrangement.partner.as_str())
+                })
                 .collect();
             if labels.is_empty() {
-                return (false, format!("no {} label in the dossier", partner_name(context, arrangement)));
+                return (
+                    false,
+                    format!(
+                        "no {} label in the dossier",
+                        partner_name(context, arrangement)
+                    ),
+                );
             }
             let mut problems = Vec::new();
             for label in labels {
-                let level = label.level.as_ref().map(|l| l.as_text()).unwrap_or_default();
+                let level = label
+                    .level
+                    .as_ref()
+                    .map(|l| l.as_text())
+                    .unwrap_or_default();
                 let id = label.label_id.as_deref().unwrap_or(label.id.as_str());
                 if !arrangement.partner_levels.contains(&level) {
-                    problems.push(format!("label {id} is level {level}; accepted: {}", arrangement.partner_levels.join(", ")));
+                    problems.push(format!(
+                        "label {id} is level {level}; accepted: {}",
+                        arrangement.partner_levels.join(", ")
+                    ));
                 } else if label.valid_until.is_some_and(|until| until < context.on) {
-                    problems.push(format!("label {id} expired on {}", label.valid_until.map(|d| d.to_string()).unwrap_or_default()));
+                    problems.push(format!(
+                        "label {id} expired on {}",
+                        label.valid_until.map(|d| d.to_string()).unwrap_or_default()
+                    ));
                 } else if label.issued_on.is_some_and(|issued| issued > context.on) {
                     problems.push(format!("label {id} is dated after the assessment date"));
                 } else {
@@ -150,7 +190,10 @@ fn inbound(context: &Context<'_>, arrangement: &Arrangement, psti: &PstiStatus) 
                     .filter(|r| !r.met)
                     .map(|r| format!("{} ({})", r.id, r.reason.as_deref().unwrap_or("not met")))
                     .collect();
-                return (false, format!("not UK PSTI compliant: {}", unmet.join("; ")));
+                return (
+                    false,
+                    format!("not UK PSTI compliant: {}", unmet.join("; ")),
+                );
             }
             (
                 true,
@@ -168,16 +211,26 @@ fn outbound(context: &Context<'_>, arrangement: &Arrangement, attained: u8) -> (
     if let Err(reason) = in_scope(context, arrangement) {
         return (false, reason);
     }
-    let levels = arrangement.cls_levels.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
+    let levels = arrangement
+        .cls_levels
+        .iter()
+        .map(u8::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     if let Some((level, label)) = context.current_cls_label()
         && arrangement.cls_levels.contains(&level)
     {
-        return (true, format!("holds the current level {level} label {label}; applies while it is current"));
+        return (
+            true,
+            format!("holds the current level {level} label {label}; applies while it is current"),
+        );
     }
     if arrangement.cls_levels.contains(&attained) {
         return (
             true,
-            format!("once the level {attained} label this assessment supports is issued, and while it is current"),
+            format!(
+                "once the level {attained} label this assessment supports is issued, and while it is current"
+            ),
         );
     }
     (

@@ -10,7 +10,9 @@ use crate::dossier::{
     LabelLevel, Product, TargetLabel,
 };
 use crate::ids::Edition;
-use crate::report::{CheckOutcome, CheckRun, Confidence, FirmwareLocation, Location, Severity, Target, Tool};
+use crate::report::{
+    CheckOutcome, CheckRun, Confidence, FirmwareLocation, Location, Severity, Target, Tool,
+};
 
 fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
@@ -104,7 +106,11 @@ fn dossier(category: &str, level: u8) -> Dossier {
         declarations: Vec::new(),
         evidence: vec![
             item("doc", EvidenceKind::DeclarationOfConformity),
-            lab_report("lab-review", LabReportKind::ConformityReview, LabVerdict::Pass),
+            lab_report(
+                "lab-review",
+                LabReportKind::ConformityReview,
+                LabVerdict::Pass,
+            ),
         ],
         psti_statement: None,
     }
@@ -133,7 +139,12 @@ fn everything(_: &crate::catalog::Provision) -> bool {
     true
 }
 
-fn set_declaration(dossier: &mut Dossier, id: &str, status: DeclarationStatus, rationale: Option<&str>) {
+fn set_declaration(
+    dossier: &mut Dossier,
+    id: &str,
+    status: DeclarationStatus,
+    rationale: Option<&str>,
+) {
     let provision: ProvisionId = id.parse().unwrap();
     dossier.declarations.retain(|d| d.provision != provision);
     dossier.declarations.push(Declaration {
@@ -162,11 +173,22 @@ fn run_with(dossier: &Dossier, on: &str, reports: &[AttachedReport]) -> Assessme
 }
 
 fn verdict(assessment: &Assessment, id: &str) -> Verdict {
-    assessment.provisions.iter().find(|p| p.id.as_str() == id).unwrap().verdict
+    assessment
+        .provisions
+        .iter()
+        .find(|p| p.id.as_str() == id)
+        .unwrap()
+        .verdict
 }
 
 fn reasons(assessment: &Assessment, id: &str) -> String {
-    assessment.provisions.iter().find(|p| p.id.as_str() == id).unwrap().reasons.join(" | ")
+    assessment
+        .provisions
+        .iter()
+        .find(|p| p.id.as_str() == id)
+        .unwrap()
+        .reasons
+        .join(" | ")
 }
 
 fn scan_report_with_default_password() -> AttachedReport {
@@ -180,8 +202,15 @@ fn scan_report_with_default_password() -> AttachedReport {
         file: "scan.json".into(),
         report: Report {
             schema_version: crate::SCHEMA_VERSION,
-            tool: Tool { name: "iotlabel".into(), version: "test".into() },
-            target: Target::Firmware { name: "router.bin".into(), size: 1, sha256: "00".repeat(32) },
+            tool: Tool {
+                name: "iotlabel".into(),
+                version: "test".into(),
+            },
+            target: Target::Firmware {
+                name: "router.bin".into(),
+                size: 1,
+                sha256: "00".repeat(32),
+            },
             started: time::macros::datetime!(2026-01-01 0:00 UTC),
             finished: time::macros::datetime!(2026-01-01 0:00 UTC),
             findings: vec![Finding {
@@ -189,9 +218,14 @@ fn scan_report_with_default_password() -> AttachedReport {
                 provisions: provisions.clone(),
                 severity: Severity::Critical,
                 confidence: Confidence::Confirmed,
-                fingerprint: Finding::fingerprint_for("credentials.default-password", &location, &["root"]),
+                fingerprint: Finding::fingerprint_for(
+                    "credentials.default-password",
+                    &location,
+                    &["root"],
+                ),
                 location,
-                message: "Account root has the default password 'admin' (routersploit list).".into(),
+                message: "Account root has the default password 'admin' (routersploit list)."
+                    .into(),
                 evidence: Default::default(),
             }],
             checks: vec![CheckRun {
@@ -219,7 +253,10 @@ fn level_one_set_only_gives_level_one_and_the_level_two_blockers() {
     assert!(a.blocking.iter().all(|b| b.level == 2), "{:?}", a.blocking);
     let items: Vec<&str> = a.blocking.iter().map(|b| b.item.as_str()).collect();
     for expected in ["5.4-3", "5.5-1", "5.6-2", "5.13-1A", "6-1"] {
-        assert!(items.contains(&expected), "{expected} should block level 2: {items:?}");
+        assert!(
+            items.contains(&expected),
+            "{expected} should block level 2: {items:?}"
+        );
     }
     assert!(!items.contains(&"5.1-1"));
     // A recommendation never blocks a level.
@@ -242,16 +279,27 @@ fn every_applicable_mandatory_provision_gives_level_two() {
 fn a_declaration_contradicted_by_a_finding_fails_and_names_it() {
     let mut d = dossier("wifi-router", 1);
     declare_supported(&mut d, level_one_set);
-    d.evidence.push(EvidenceItem { file: Some("scan.json".into()), ..item("firmware-scan", EvidenceKind::ScanReport) });
+    d.evidence.push(EvidenceItem {
+        file: Some("scan.json".into()),
+        ..item("firmware-scan", EvidenceKind::ScanReport)
+    });
     let a = run_with(&d, "2026-03-01", &[scan_report_with_default_password()]);
     assert_eq!(verdict(&a, "5.1-1"), Verdict::Fail);
     let why = reasons(&a, "5.1-1");
     assert!(why.contains("declared supported, but"), "{why}");
-    assert!(why.contains("default password 'admin'") && why.contains("credentials.default-password"), "{why}");
+    assert!(
+        why.contains("default password 'admin'") && why.contains("credentials.default-password"),
+        "{why}"
+    );
     assert!(why.contains("etc/shadow"), "{why}");
     assert_eq!(a.level_attained, 0);
     assert!(a.blocking.iter().any(|b| b.level == 1 && b.item == "5.1-1"));
-    let evidence = &a.provisions.iter().find(|p| p.id.as_str() == "5.1-1").unwrap().evidence;
+    let evidence = &a
+        .provisions
+        .iter()
+        .find(|p| p.id.as_str() == "5.1-1")
+        .unwrap()
+        .evidence;
     assert!(evidence.iter().any(|e| matches!(e, crate::assessment::EvidenceRef::Finding { check, .. } if check == "credentials.default-password")));
 }
 
@@ -286,7 +334,12 @@ fn not_applicable_without_rationale_is_inconclusive_and_with_one_is_accepted() {
     assert!(reasons(&a, "5.3-8").contains("without a rationale"));
     assert_eq!(a.level_attained, 0);
 
-    set_declaration(&mut d, "5.3-8", DeclarationStatus::NotApplicable, Some("updates are shipped only with replacement hardware"));
+    set_declaration(
+        &mut d,
+        "5.3-8",
+        DeclarationStatus::NotApplicable,
+        Some("updates are shipped only with replacement hardware"),
+    );
     let a = run(&d, "2026-03-01");
     assert_eq!(verdict(&a, "5.3-8"), Verdict::NotApplicable);
     assert_eq!(a.level_attained, 1);
@@ -296,7 +349,12 @@ fn not_applicable_without_rationale_is_inconclusive_and_with_one_is_accepted() {
 fn not_supported_mandatory_fails() {
     let mut d = dossier("wifi-router", 1);
     declare_supported(&mut d, level_one_set);
-    set_declaration(&mut d, "5.2-1", DeclarationStatus::NotSupported, Some("no policy yet"));
+    set_declaration(
+        &mut d,
+        "5.2-1",
+        DeclarationStatus::NotSupported,
+        Some("no policy yet"),
+    );
     let a = run(&d, "2026-03-01");
     assert_eq!(verdict(&a, "5.2-1"), Verdict::Fail);
     assert_eq!(a.level_attained, 0);
@@ -311,7 +369,12 @@ fn unjustified_recommendations_fail_5_0_1() {
     assert_eq!(verdict(&a, "5.0-1"), Verdict::Fail);
     assert!(reasons(&a, "5.0-1").contains("5.6-5"));
     assert_eq!(a.level_attained, 1);
-    set_declaration(&mut d, "5.6-5", DeclarationStatus::NotSupported, Some("the UPnP service is needed for game consoles"));
+    set_declaration(
+        &mut d,
+        "5.6-5",
+        DeclarationStatus::NotSupported,
+        Some("the UPnP service is needed for game consoles"),
+    );
     let a = run(&d, "2026-03-01");
     assert_eq!(verdict(&a, "5.0-1"), Verdict::Pass);
     assert_eq!(verdict(&a, "5.6-5"), Verdict::Fail);
@@ -325,21 +388,47 @@ fn level_three_needs_a_lab_binary_analysis_report() {
     d.evidence.push(item("sbom", EvidenceKind::Sbom));
     let a = run(&d, "2026-03-01");
     assert_eq!(a.level_attained, 2);
-    assert!(a.blocking.iter().any(|b| b.level == 3 && b.item == "lab-binary-analysis"), "{:?}", a.blocking);
+    assert!(
+        a.blocking
+            .iter()
+            .any(|b| b.level == 3 && b.item == "lab-binary-analysis"),
+        "{:?}",
+        a.blocking
+    );
 
-    d.evidence.push(lab_report("binary", LabReportKind::BinaryAnalysis, LabVerdict::Fail));
+    d.evidence.push(lab_report(
+        "binary",
+        LabReportKind::BinaryAnalysis,
+        LabVerdict::Fail,
+    ));
     let a = run(&d, "2026-03-01");
     assert_eq!(a.level_attained, 2);
-    assert!(a.blocking.iter().any(|b| b.item == "lab-binary-analysis" && b.reason.contains("verdict fail")));
+    assert!(
+        a.blocking
+            .iter()
+            .any(|b| b.item == "lab-binary-analysis" && b.reason.contains("verdict fail"))
+    );
 
     d.evidence.retain(|e| e.id != "binary");
-    d.evidence.push(lab_report("binary", LabReportKind::BinaryAnalysis, LabVerdict::Pass));
+    d.evidence.push(lab_report(
+        "binary",
+        LabReportKind::BinaryAnalysis,
+        LabVerdict::Pass,
+    ));
     let a = run(&d, "2026-03-01");
     assert_eq!(a.level_attained, 3);
     // Level 4 is reported as the next level, blocked by the penetration test.
-    assert!(a.blocking.iter().any(|b| b.level == 4 && b.item == "lab-penetration-test"));
+    assert!(
+        a.blocking
+            .iter()
+            .any(|b| b.level == 4 && b.item == "lab-penetration-test")
+    );
 
-    d.evidence.push(lab_report("pentest", LabReportKind::PenetrationTest, LabVerdict::Pass));
+    d.evidence.push(lab_report(
+        "pentest",
+        LabReportKind::PenetrationTest,
+        LabVerdict::Pass,
+    ));
     assert_eq!(run(&d, "2026-03-01").level_attained, 4);
 }
 
@@ -353,7 +442,11 @@ fn a_lab_report_dated_after_the_assessment_does_not_count() {
     }
     let a = run(&d, "2026-03-01");
     assert_eq!(a.level_attained, 0);
-    assert!(a.blocking.iter().any(|b| b.item == "lab-review" && b.reason.contains("after the assessment date")));
+    assert!(
+        a.blocking
+            .iter()
+            .any(|b| b.item == "lab-review" && b.reason.contains("after the assessment date"))
+    );
 }
 
 #[test]
@@ -374,7 +467,8 @@ fn psti_compliant_hub(route: &str) -> Dossier {
     for id in ["5.1-1", "5.1-2", "5.2-1", "5.3-13"] {
         set_declaration(&mut d, id, DeclarationStatus::Supported, None);
     }
-    d.evidence.push(item("psti-soc", EvidenceKind::PstiStatement));
+    d.evidence
+        .push(item("psti-soc", EvidenceKind::PstiStatement));
     d
 }
 
@@ -384,10 +478,19 @@ fn uk_psti_simplified_level_one_starts_on_2026_01_01() {
     let before = run(&d, "2025-12-31");
     assert!(before.psti.compliant, "{:?}", before.psti);
     assert_eq!(before.level_attained, 0);
-    assert!(before.blocking.iter().any(|b| b.item == "uk-psti-to-cls-l1" && b.reason.contains("not in effect until 2026-01-01")), "{:?}", before.blocking);
+    assert!(
+        before.blocking.iter().any(|b| b.item == "uk-psti-to-cls-l1"
+            && b.reason.contains("not in effect until 2026-01-01")),
+        "{:?}",
+        before.blocking
+    );
     let after = run(&d, "2026-01-01");
     assert_eq!(after.level_attained, 1, "{:?}", after.blocking);
-    let outcome = after.recognition.iter().find(|r| r.arrangement == "uk-psti-to-cls-l1").unwrap();
+    let outcome = after
+        .recognition
+        .iter()
+        .find(|r| r.arrangement == "uk-psti-to-cls-l1")
+        .unwrap();
     assert!(outcome.applies);
 }
 
@@ -400,7 +503,12 @@ fn uk_psti_route_needs_psti_compliance_and_the_statement() {
     assert!(a.blocking[0].reason.contains("psti-statement"));
 
     let mut d = psti_compliant_hub("uk-psti-to-cls-l1");
-    set_declaration(&mut d, "5.2-1", DeclarationStatus::NotSupported, Some("none"));
+    set_declaration(
+        &mut d,
+        "5.2-1",
+        DeclarationStatus::NotSupported,
+        Some("none"),
+    );
     let a = run(&d, "2026-02-01");
     assert!(!a.psti.compliant);
     assert_eq!(a.level_attained, 0);
@@ -410,47 +518,75 @@ fn uk_psti_route_needs_psti_compliance_and_the_statement() {
 #[test]
 fn psti_reporting_can_be_met_by_iso_29147() {
     let mut d = psti_compliant_hub("standard");
-    d.declarations.retain(|decl| decl.provision.as_str() != "5.2-1");
+    d.declarations
+        .retain(|decl| decl.provision.as_str() != "5.2-1");
     assert!(!run(&d, "2026-02-01").psti.compliant);
-    d.evidence.push(item("iso", EvidenceKind::Iso29147Conformance));
+    d.evidence
+        .push(item("iso", EvidenceKind::Iso29147Conformance));
     let a = run(&d, "2026-02-01");
     assert!(a.psti.compliant, "{:?}", a.psti);
-    let reporting = a.psti.requirements.iter().find(|r| r.id == "vulnerability-reporting").unwrap();
+    let reporting = a
+        .psti
+        .requirements
+        .iter()
+        .find(|r| r.id == "vulnerability-reporting")
+        .unwrap();
     assert!(reporting.via.as_deref().unwrap().contains("iso-29147"));
 }
 
 #[test]
 fn a_cls_label_counts_for_psti_from_2025_12_04() {
     let mut d = dossier("smart-speaker", 2);
-    d.evidence.push(cls_label(1, "2027-06-30", HeldLabelStatus::Valid));
+    d.evidence
+        .push(cls_label(1, "2027-06-30", HeldLabelStatus::Valid));
     let before = run(&d, "2025-12-03");
     assert!(before.psti.in_scope);
     assert!(!before.psti.compliant);
     assert!(
-        before.psti.requirements.iter().any(|r| r.reason.as_deref().is_some_and(|r| r.contains("only from 2025-12-04"))),
+        before.psti.requirements.iter().any(|r| r
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("only from 2025-12-04"))),
         "{:?}",
         before.psti
     );
     let after = run(&d, "2025-12-04");
     assert!(after.psti.compliant, "{:?}", after.psti);
-    assert!(after.psti.requirements.iter().all(|r| r.via.as_deref().unwrap().contains("CSA/300627/000042")));
-    let outbound = after.recognition.iter().find(|r| r.arrangement == "cls-to-uk-psti").unwrap();
+    assert!(
+        after.psti.requirements.iter().all(|r| r
+            .via
+            .as_deref()
+            .unwrap()
+            .contains("CSA/300627/000042"))
+    );
+    let outbound = after
+        .recognition
+        .iter()
+        .find(|r| r.arrangement == "cls-to-uk-psti")
+        .unwrap();
     assert!(outbound.applies);
-    let outbound = before.recognition.iter().find(|r| r.arrangement == "cls-to-uk-psti").unwrap();
+    let outbound = before
+        .recognition
+        .iter()
+        .find(|r| r.arrangement == "cls-to-uk-psti")
+        .unwrap();
     assert!(!outbound.applies);
 }
 
 #[test]
 fn a_cls_labelled_product_is_psti_compliant_only_while_the_label_is_current() {
     let mut d = dossier("smart-speaker", 1);
-    d.evidence.push(cls_label(2, "2026-06-30", HeldLabelStatus::Valid));
+    d.evidence
+        .push(cls_label(2, "2026-06-30", HeldLabelStatus::Valid));
     assert!(run(&d, "2026-06-30").psti.compliant);
     assert!(!run(&d, "2026-07-01").psti.compliant, "expired");
     d.evidence.retain(|e| e.kind != EvidenceKind::ClsLabel);
-    d.evidence.push(cls_label(2, "2026-06-30", HeldLabelStatus::Suspended));
+    d.evidence
+        .push(cls_label(2, "2026-06-30", HeldLabelStatus::Suspended));
     assert!(!run(&d, "2026-03-01").psti.compliant, "suspended");
     d.evidence.retain(|e| e.kind != EvidenceKind::ClsLabel);
-    d.evidence.push(cls_label(2, "2026-06-30", HeldLabelStatus::Revoked));
+    d.evidence
+        .push(cls_label(2, "2026-06-30", HeldLabelStatus::Revoked));
     assert!(!run(&d, "2026-03-01").psti.compliant, "revoked");
 }
 
@@ -474,7 +610,11 @@ fn a_finnish_label_grants_nothing_after_2025_07_31() {
     assert_eq!(during.level_attained, 3, "{:?}", during.blocking);
     let after = run(&d, "2025-08-01");
     assert_eq!(after.level_attained, 0);
-    let outcome = after.recognition.iter().find(|r| r.arrangement == "fi-traficom-to-cls").unwrap();
+    let outcome = after
+        .recognition
+        .iter()
+        .find(|r| r.arrangement == "fi-traficom-to-cls")
+        .unwrap();
     assert!(!outcome.applies);
     assert!(outcome.reason.contains("ended on 2025-07-31"));
     assert!(outcome.grants.is_none());
@@ -487,9 +627,19 @@ fn a_bsi_label_for_a_smart_door_lock_grants_nothing() {
     d.evidence.push(foreign_label("de-bsi-itsk", "label"));
     let a = run(&d, "2026-03-01");
     assert_eq!(a.level_attained, 0);
-    let outcome = a.recognition.iter().find(|r| r.arrangement == "de-bsi-to-cls").unwrap();
+    let outcome = a
+        .recognition
+        .iter()
+        .find(|r| r.arrangement == "de-bsi-to-cls")
+        .unwrap();
     assert!(!outcome.applies);
-    assert!(outcome.reason.contains("Smart door lock products are excluded"), "{}", outcome.reason);
+    assert!(
+        outcome
+            .reason
+            .contains("Smart door lock products are excluded"),
+        "{}",
+        outcome.reason
+    );
 
     d.product.category = "ip-camera".into();
     d.ics = None;
@@ -515,26 +665,41 @@ fn a_kisa_basic_certificate_gives_level_three_from_2025() {
 #[test]
 fn singapore_router_rule_by_date() {
     let mut d = dossier("wifi-router", 1);
-    let rule = |a: &Assessment| a.market_access.iter().find(|m| m.rule == "sg-wifi-routers").unwrap().clone();
+    let rule = |a: &Assessment| {
+        a.market_access
+            .iter()
+            .find(|m| m.rule == "sg-wifi-routers")
+            .unwrap()
+            .clone()
+    };
     // Before the rule, and an old model during the new-models phase.
     assert!(rule(&run(&d, "2021-04-12")).allowed);
     d.product.market_introduction = Some(date("2019-06-01"));
     assert!(rule(&run(&d, "2022-05-01")).allowed);
     d.product.market_introduction = None;
     let a = rule(&run(&d, "2022-05-01"));
-    assert!(!a.allowed, "an unknown introduction date is read as a new model");
+    assert!(
+        !a.allowed,
+        "an unknown introduction date is read as a new model"
+    );
     let a = rule(&run(&d, "2022-05-02"));
     assert!(!a.allowed);
     assert_eq!(a.needs_level, Some(1));
-    assert!(a.reason.contains("holds no current CLS(IoT) label"), "{}", a.reason);
+    assert!(
+        a.reason.contains("holds no current CLS(IoT) label"),
+        "{}",
+        a.reason
+    );
     // With a level 1 label: allowed until 2028, when level 2 is needed.
-    d.evidence.push(cls_label(1, "2029-12-31", HeldLabelStatus::Valid));
+    d.evidence
+        .push(cls_label(1, "2029-12-31", HeldLabelStatus::Valid));
     assert!(rule(&run(&d, "2027-12-31")).allowed);
     let a = rule(&run(&d, "2028-01-01"));
     assert!(!a.allowed);
     assert_eq!(a.needs_level, Some(2));
     d.evidence.retain(|e| e.kind != EvidenceKind::ClsLabel);
-    d.evidence.push(cls_label(2, "2029-12-31", HeldLabelStatus::Valid));
+    d.evidence
+        .push(cls_label(2, "2029-12-31", HeldLabelStatus::Valid));
     assert!(rule(&run(&d, "2028-01-01")).allowed);
     // Other categories have no Singapore rule.
     let camera = dossier("ip-camera", 1);
@@ -546,8 +711,18 @@ fn an_ev_charger_is_outside_psti() {
     let d = dossier("ev-charger", 1);
     let a = run(&d, "2026-03-01");
     assert!(!a.psti.in_scope);
-    assert!(a.psti.excepted_because.as_deref().unwrap().contains("electric vehicles"));
-    let route = a.recognition.iter().find(|r| r.arrangement == "uk-psti-to-cls-l1").unwrap();
+    assert!(
+        a.psti
+            .excepted_because
+            .as_deref()
+            .unwrap()
+            .contains("electric vehicles")
+    );
+    let route = a
+        .recognition
+        .iter()
+        .find(|r| r.arrangement == "uk-psti-to-cls-l1")
+        .unwrap();
     assert!(!route.applies);
 }
 
@@ -557,7 +732,10 @@ fn label_validity_is_capped_at_three_years_and_the_support_period() {
     declare_supported(&mut d, level_one_set);
     d.product.support_period_end = Some(date("2035-01-01"));
     let label = run(&d, "2026-03-01").label.unwrap();
-    assert_eq!((label.valid_from, label.valid_until), (date("2026-03-01"), date("2029-03-01")));
+    assert_eq!(
+        (label.valid_from, label.valid_until),
+        (date("2026-03-01"), date("2029-03-01"))
+    );
     assert_eq!(label.limited_by, "maximum-validity");
     d.product.support_period_end = Some(date("2027-06-30"));
     let label = run(&d, "2026-03-01").label.unwrap();
@@ -575,10 +753,18 @@ fn a_v2_1_1_dossier_is_assessed_through_the_edition_map() {
     d.standard_edition = Edition::V2_1_1;
     // V2.1.1 conditions: passwords used, pre-installed passwords, not constrained, update
     // mechanism, updates over the network, physically accessible debug interface.
-    d.ics = Some(Ics { conditions: vec![1, 2, 5, 8, 11, 12, 13], features: Vec::new() });
+    d.ics = Some(Ics {
+        conditions: vec![1, 2, 5, 8, 11, 12, 13],
+        features: Vec::new(),
+    });
     let v2 = catalog().standard_for_edition(Edition::V2_1_1).unwrap();
     for provision in v2.provisions.iter() {
-        set_declaration(&mut d, provision.id.as_str(), DeclarationStatus::Supported, None);
+        set_declaration(
+            &mut d,
+            provision.id.as_str(),
+            DeclarationStatus::Supported,
+            None,
+        );
     }
     let a = run(&d, "2026-03-01");
     assert_eq!(a.dossier_edition, Edition::V2_1_1);
@@ -591,7 +777,11 @@ fn a_v2_1_1_dossier_is_assessed_through_the_edition_map() {
     assert!(reasons(&a, "5.0-1").contains("5.1-2A"));
     assert_eq!(a.level_attained, 1);
     // V3.1.3's new mandatory 6-6 has no V2.1.1 declaration, so level 2 waits for it.
-    assert!(a.blocking.iter().any(|b| b.level == 2 && b.item == "6-6"), "{:?}", a.blocking);
+    assert!(
+        a.blocking.iter().any(|b| b.level == 2 && b.item == "6-6"),
+        "{:?}",
+        a.blocking
+    );
 }
 
 #[test]
@@ -607,17 +797,32 @@ fn a_computer_is_outside_the_scheme() {
 fn lab_verdicts_per_provision_override_and_can_disagree() {
     let mut d = dossier("wifi-router", 1);
     declare_supported(&mut d, level_one_set);
-    let mut failing = lab_report("lab-review", LabReportKind::ConformityReview, LabVerdict::Pass);
-    failing.provisions.insert("5.1-4".parse().unwrap(), LabVerdict::Fail);
+    let mut failing = lab_report(
+        "lab-review",
+        LabReportKind::ConformityReview,
+        LabVerdict::Pass,
+    );
+    failing
+        .provisions
+        .insert("5.1-4".parse().unwrap(), LabVerdict::Fail);
     d.evidence.retain(|e| e.id != "lab-review");
     d.evidence.push(failing);
     let a = run(&d, "2026-03-01");
     assert_eq!(verdict(&a, "5.1-4"), Verdict::Fail);
     assert!(reasons(&a, "5.1-4").contains("Example Test Lab"));
-    let mut passing = lab_report("second-lab", LabReportKind::BinaryAnalysis, LabVerdict::Pass);
-    passing.provisions.insert("5.1-4".parse().unwrap(), LabVerdict::Pass);
+    let mut passing = lab_report(
+        "second-lab",
+        LabReportKind::BinaryAnalysis,
+        LabVerdict::Pass,
+    );
+    passing
+        .provisions
+        .insert("5.1-4".parse().unwrap(), LabVerdict::Pass);
     d.evidence.push(passing);
-    assert_eq!(verdict(&run(&d, "2026-03-01"), "5.1-4"), Verdict::Inconclusive);
+    assert_eq!(
+        verdict(&run(&d, "2026-03-01"), "5.1-4"),
+        Verdict::Inconclusive
+    );
 }
 
 #[test]
@@ -631,11 +836,26 @@ fn invalid_dossiers_are_refused_with_every_problem() {
         rationale: None,
         evidence: vec!["nowhere".into()],
     });
-    let Err(AssessError::InvalidDossier(problems)) = assess(catalog(), EngineInput { dossier: &d, reports: &[], on: date("2026-01-01") }) else {
+    let Err(AssessError::InvalidDossier(problems)) = assess(
+        catalog(),
+        EngineInput {
+            dossier: &d,
+            reports: &[],
+            on: date("2026-01-01"),
+        },
+    ) else {
         panic!("should be invalid");
     };
     let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
-    assert_eq!(keys, ["product.category", "target.level", "declarations[0].provision", "declarations[0].evidence[0]"]);
+    assert_eq!(
+        keys,
+        [
+            "product.category",
+            "target.level",
+            "declarations[0].provision",
+            "declarations[0].evidence[0]"
+        ]
+    );
     assert!(problems[0].message.contains("did you mean \"wifi-router\""));
     assert!(problems[1].message.contains("levels are 1 to 4"));
 }

@@ -62,7 +62,10 @@ fn finding_ref(sourced: &SourcedFinding<'_>) -> EvidenceRef {
 fn file_ref(context: &Context<'_>, id: &str) -> EvidenceRef {
     EvidenceRef::File {
         id: id.to_owned(),
-        name: context.dossier.evidence_item(id).and_then(|item| item.file.clone()),
+        name: context
+            .dossier
+            .evidence_item(id)
+            .and_then(|item| item.file.clone()),
     }
 }
 
@@ -71,27 +74,39 @@ fn inapplicable_because(context: &Context<'_>, provision: &Provision) -> Option<
     let mut missing = Vec::new();
     for condition in &provision.conditions {
         if !context.conditions.contains(condition) {
-            let summary = context.standard.condition(*condition).map(|c| c.summary.as_str()).unwrap_or("");
+            let summary = context
+                .standard
+                .condition(*condition)
+                .map(|c| c.summary.as_str())
+                .unwrap_or("");
             missing.push(format!("condition {condition} ({summary}) does not hold"));
         }
     }
     for feature in &provision.features {
         if !context.features.contains(feature) {
-            let summary = context.standard.feature(feature).map(|f| f.summary.as_str()).unwrap_or("");
+            let summary = context
+                .standard
+                .feature(feature)
+                .map(|f| f.summary.as_str())
+                .unwrap_or("");
             missing.push(format!("feature {feature} ({summary}) is absent"));
         }
     }
     if missing.is_empty() {
         None
     } else {
-        Some(format!("does not apply per the ICS: {}", missing.join("; ")))
+        Some(format!(
+            "does not apply per the ICS: {}",
+            missing.join("; ")
+        ))
     }
 }
 
 fn judge(context: &Context<'_>, provision: &Provision) -> ProvisionVerdict {
     let id = &provision.id;
     let declaration = context.declarations.get(id).copied();
-    let findings: &[SourcedFinding<'_>] = context.findings.get(id).map(Vec::as_slice).unwrap_or(&[]);
+    let findings: &[SourcedFinding<'_>] =
+        context.findings.get(id).map(Vec::as_slice).unwrap_or(&[]);
     let mut reasons = Vec::new();
     let mut evidence = Vec::new();
 
@@ -107,21 +122,33 @@ fn judge(context: &Context<'_>, provision: &Provision) -> ProvisionVerdict {
     // Lab verdicts on this provision, from lab reports dated on or before the assessment.
     let mut lab_passes = Vec::new();
     let mut lab_failures = Vec::new();
-    let dossier_standard = context.catalog.standard_for_edition(context.dossier.standard_edition);
+    let dossier_standard = context
+        .catalog
+        .standard_for_edition(context.dossier.standard_edition);
     for item in &context.dossier.evidence {
-        if item.kind != EvidenceKind::LabReport || item.issued_on.is_some_and(|date| date > context.on) {
+        if item.kind != EvidenceKind::LabReport
+            || item.issued_on.is_some_and(|date| date > context.on)
+        {
             continue;
         }
         for (lab_id, lab_verdict) in &item.provisions {
             let applies_here = dossier_standard
-                .and_then(|from| context.catalog.translate_provision(from, context.standard, lab_id))
+                .and_then(|from| {
+                    context
+                        .catalog
+                        .translate_provision(from, context.standard, lab_id)
+                })
                 .is_some_and(|ids| ids.contains(id));
             if applies_here {
                 let lab = item.lab.as_deref().unwrap_or("the lab");
                 evidence.push(file_ref(context, &item.id));
                 match lab_verdict {
-                    LabVerdict::Pass => lab_passes.push(format!("{lab} found it met ({})", item.id)),
-                    LabVerdict::Fail => lab_failures.push(format!("{lab} found it not met ({})", item.id)),
+                    LabVerdict::Pass => {
+                        lab_passes.push(format!("{lab} found it met ({})", item.id))
+                    }
+                    LabVerdict::Fail => {
+                        lab_failures.push(format!("{lab} found it not met ({})", item.id))
+                    }
                 }
             }
         }
@@ -175,7 +202,10 @@ fn judge(context: &Context<'_>, provision: &Provision) -> ProvisionVerdict {
                 Some(DeclarationStatus::Supported) => {
                     if !confirmed.is_empty() {
                         for sourced in &confirmed {
-                            reasons.push(format!("declared supported, but {}", describe_finding(sourced)));
+                            reasons.push(format!(
+                                "declared supported, but {}",
+                                describe_finding(sourced)
+                            ));
                         }
                         Verdict::Fail
                     } else if let Some(failure) = lab_failures.first() {
@@ -210,7 +240,10 @@ fn judge(context: &Context<'_>, provision: &Provision) -> ProvisionVerdict {
                     Verdict::Fail
                 }
                 Some(DeclarationStatus::NotApplicable) => {
-                    match declaration.and_then(|d| d.rationale.as_deref()).filter(|r| !r.trim().is_empty()) {
+                    match declaration
+                        .and_then(|d| d.rationale.as_deref())
+                        .filter(|r| !r.trim().is_empty())
+                    {
                         None => {
                             reasons.push(
                                 "declared not applicable without a rationale, but the ICS says it applies: give a rationale".into(),
@@ -257,7 +290,11 @@ fn add_clean_checks(
                 reasons.push(format!(
                     "{} found nothing{} (not a proof of conformity)",
                     check.check,
-                    check.coverage.as_deref().map(|c| format!(" with coverage: {c}")).unwrap_or_default()
+                    check
+                        .coverage
+                        .as_deref()
+                        .map(|c| format!(" with coverage: {c}"))
+                        .unwrap_or_default()
                 ));
                 evidence.push(file_ref(context, &attached.evidence_id));
             }
@@ -276,14 +313,22 @@ fn judge_justifications(context: &Context<'_>, verdicts: &mut [ProvisionVerdict]
     }
     let mut unanswered = Vec::new();
     let mut unjustified = Vec::new();
-    for provision in context.standard.provisions.iter().filter(|p| !p.status.is_mandatory()) {
+    for provision in context
+        .standard
+        .provisions
+        .iter()
+        .filter(|p| !p.status.is_mandatory())
+    {
         if inapplicable_because(context, provision).is_some() {
             continue;
         }
         match context.declarations.get(&provision.id) {
             None => unanswered.push(provision.id.to_string()),
             Some(declaration) => {
-                let justified = declaration.rationale.as_deref().is_some_and(|r| !r.trim().is_empty());
+                let justified = declaration
+                    .rationale
+                    .as_deref()
+                    .is_some_and(|r| !r.trim().is_empty());
                 if declaration.status != DeclarationStatus::Supported && !justified {
                     unjustified.push(provision.id.to_string());
                 }
@@ -311,8 +356,9 @@ fn judge_justifications(context: &Context<'_>, verdicts: &mut [ProvisionVerdict]
         ));
     } else {
         verdict.verdict = Verdict::Pass;
-        verdict
-            .reasons
-            .push("every applicable recommendation is either supported or has a recorded justification".into());
+        verdict.reasons.push(
+            "every applicable recommendation is either supported or has a recorded justification"
+                .into(),
+        );
     }
 }
