@@ -1,2 +1,199 @@
 //! Checks over an unpacked image. One file per check with its metadata next to its logic, and
-//! one line in the registry.
+//! one line in [`CHECKS`]. A check reports, it does not fail: a panic inside one is caught and
+//! reported as an `error` outcome for that check alone.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use iotlabel_core::ProvisionId;
+use iotlabel_core::report::{
+    CheckOutcome, CheckRun, Finding, FirmwareLocation, Location, Severity,
+};
+
+use crate::vfs::Tree;
+
+/// What a check is, for reports and generated docs.
+#[derive(Debug)]
+pub struct CheckMeta {
+    /// Stable id, e.g. `credentials.default-password`.
+    pub id: &'static str,
+    /// Canonical (EN 303 645 V3.1.3) provision ids its findings are evidence against.
+    pub provisions: &'static [&'static str],
+    /// The severity of a typical finding (a finding may set its own).
+    pub severity: Severity,
+    pub title: &'static str,
+    /// Why the finding matters, in a sentence or two.
+    pub rationale: &'static str,
+}
+
+/// One unpacked file system or archive, with the chain of containers it came from.
+#[derive(Debug)]
+pub struct Filesystem<'a> {
+    pub containers: Vec<String>,
+    pub tree: &'a Tree,
+}
+
+impl Filesystem<'_> {
+    /// The finding location of `path` in this file system.
+    pub fn location(&self, path: &str) -> Location {
+        Location::Firmware(FirmwareLocation {
+            containers: self.containers.clone(),
+            path: path.to_owned(),
+        })
+    }
+}
+
+/// Settings that checks share. Extend with what a check needs; keep defaults sensible.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Time allowed to crack one password hash against the default-credential lists.
+    pub crack_budget_per_hash: Duration,
+    /// "Now" for expiry checks (certificates, end-of-life dates), passed in: checks read no clock.
+    pub now: time::OffsetDateTime,
+}
+
+impl Default for CheckOptions {
+    fn default() -> CheckOptions {
+        CheckOptions {
+            crack_budget_per_hash: Duration::from_secs(2),
+            now: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+}
+
+/// Everything a check looks at.
+#[derive(Debug)]
+pub struct CheckInput<'a> {
+    pub filesystems: &'a [Filesystem<'a>],
+    pub options: &'a CheckOptions,
+}
+
+/// What a check concluded.
+#[derive(Debug, Default)]
+pub struct CheckOutput {
+    pub findings: Vec<Finding>,
+    /// What was covered, e.g. "3 accounts, 714 candidates each"; required for a clean outcome.
+    pub coverage: Option<String>,
+    /// `None` = derived: `findings` if there are findings, else `clean`.
+    pub outcome: Option<CheckOutcome>,
+    /// Why the outcome is indeterminate, error or skipped.
+    pub reason: Option<String>,
+}
+
+/// A check: its metadata and its logic.
+#[derive(Debug)]
+pub struct Check {
+    pub meta: CheckMeta,
+    pub run: fn(&CheckInput<'_>) -> CheckOutput,
+}
+
+/// Every check. One line per check.
+pub const CHECKS: &[&Check] = &[];
+
+impl CheckMeta {
+    pub fn provision_ids(&self) -> Vec<ProvisionId> {
+        self.provisions
+            .iter()
+            .filter_map(|id| id.parse().ok())
+            .collect()
+    }
+}
+
+/// Runs every check in [`CHECKS`], isolating panics, and returns the findings and the
+/// checks-run list of the report.
+pub fn run_all(input: &CheckInput<'_>) -> (Vec<Finding>, Vec<CheckRun>) {
+    run_checks(CHECKS, input)
+}
+
+/// Runs `checks` (a subset in tests).
+pub fn run_checks(checks: &[&Check], input: &CheckInput<'_>) -> (Vec<Finding>, Vec<CheckRun>) {
+    let mut findings = Vec::new();
+    let mut runs = Vec::new();
+    for check in checks {
+        let provisions = check.meta.provision_ids();
+        match catch_unwind(AssertUnwindSafe(|| (check.run)(input))) {
+            Ok(output) => {
+                let outcome = output.outcome.unwrap_or(if output.findings.is_empty() {
+                    CheckOutcome::Clean
+                } else {
+                    CheckOutcome::Findings
+                });
+                runs.push(CheckRun {
+                    check: check.meta.id.to_owned(),
+                    provisions,
+                    outcome,
+                    coverage: output.coverage,
+                    reason: output.reason,
+                });
+                findings.extend(output.findings);
+            }
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                runs.push(CheckRun {
+                    check: check.meta.id.to_owned(),
+                    provisions,
+                    outcome: CheckOutcome::Error,
+                    coverage: None,
+                    reason: Some(format!("the check crashed: {message}")),
+                });
+            }
+        }
+    }
+    (findings, runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crashes(_: &CheckInput<'_>) -> CheckOutput {
+        panic!("boom")
+    }
+
+    fn finds_nothing(_: &CheckInput<'_>) -> CheckOutput {
+        CheckOutput {
+            coverage: Some("0 files".into()),
+            ..CheckOutput::default()
+        }
+    }
+
+    static CRASHING: Check = Check {
+        meta: CheckMeta {
+            id: "test.crash",
+            provisions: &["5.1-1"],
+            severity: Severity::Low,
+            title: "crash",
+            rationale: "test",
+        },
+        run: crashes,
+    };
+    static CLEAN: Check = Check {
+        meta: CheckMeta {
+            id: "test.clean",
+            provisions: &["5.4-3"],
+            severity: Severity::Low,
+            title: "clean",
+            rationale: "test",
+        },
+        run: finds_nothing,
+    };
+
+    #[test]
+    fn a_panicking_check_is_isolated_and_reported() {
+        let options = CheckOptions::default();
+        let input = CheckInput {
+            filesystems: &[],
+            options: &options,
+        };
+        let (findings, runs) = run_checks(&[&CRASHING, &CLEAN], &input);
+        assert!(findings.is_empty());
+        assert_eq!(runs[0].outcome, CheckOutcome::Error);
+        assert!(runs[0].reason.as_deref().unwrap().contains("boom"));
+        assert_eq!(runs[1].outcome, CheckOutcome::Clean);
+        assert_eq!(runs[1].coverage.as_deref(), Some("0 files"));
+    }
+}
