@@ -1,0 +1,10 @@
+//! Fuzz target: scan/probe report parsing never panics.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = iotlabel_core::Report::from_json(text);
+    }
+});
