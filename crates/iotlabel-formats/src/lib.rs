@@ -6,6 +6,7 @@
 
 pub mod oscal;
 pub mod psti_statement;
+pub mod sarif;
 
 pub use oscal::model::{AssessmentResultsDocument, CatalogDocument, ProfileDocument};
 pub use oscal::{
