@@ -4,6 +4,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod cyclonedx;
 pub mod oscal;
 pub mod psti_statement;
 pub mod sarif;
