@@ -3,6 +3,8 @@
 //! 303 645 provisions. No external programs; every parser bounded by [`limits::Limits`].
 
 pub mod checks;
+pub mod extract;
 pub mod limits;
+pub mod scan;
 pub mod unpack;
 pub mod vfs;

@@ -22,7 +22,7 @@ impl Default for Limits {
             max_total_bytes: 1 << 30,
             max_files: 200_000,
             max_depth: 8,
-            max_ratio: 1_000,
+            max_ratio: 10_000,
         }
     }
 }

@@ -4,8 +4,8 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod cyclonedx;
 pub mod credential;
+pub mod cyclonedx;
 pub mod oscal;
 pub mod psti_statement;
 pub mod sarif;

@@ -36,6 +36,14 @@ enum Command {
     /// Write a UK PSTI statement of compliance from a dossier, or list the fields it lacks.
     #[command(name = "psti-statement")]
     PstiStatement(commands::psti_statement::PstiStatementArgs),
+    /// Unpack a firmware image in memory and check it: default passwords, hard-coded keys,
+    /// services at boot, components and known vulnerabilities, binary hardening, disclosure.
+    #[command(
+        after_help = "Examples:\n  iotlabel scan router.bin\n  iotlabel scan router.bin --format json --out scan.json   # evidence for iotlabel assess\n  iotlabel scan router.bin --format sarif --fail-on high\n  iotlabel scan router.bin --format cyclonedx --vulndb vulndb.json\n\nExit status: 0 done, 1 a finding at or above --fail-on, 2 the image or an option could not be used."
+    )]
+    Scan(commands::scan::ScanArgs),
+    /// Build the offline vulnerability database `iotlabel scan --vulndb` uses.
+    Vulndb(commands::vulndb::VulndbArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +52,8 @@ fn main() -> ExitCode {
         Command::Catalog(args) => commands::catalog::run(&catalog, args),
         Command::Assess(args) => commands::assess::run(&catalog, args),
         Command::PstiStatement(args) => commands::psti_statement::run(&catalog, args),
+        Command::Scan(args) => commands::scan::run(&catalog, args),
+        Command::Vulndb(args) => commands::vulndb::run(args),
     });
     match result {
         Ok(code) => code,

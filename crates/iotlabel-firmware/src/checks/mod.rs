@@ -12,6 +12,18 @@ use iotlabel_core::report::{
 
 use crate::vfs::Tree;
 
+pub mod certificates;
+pub mod component_signatures;
+pub mod components;
+pub mod credentials;
+pub mod disclosure;
+pub mod hardening;
+pub mod password_hash;
+pub mod secrets;
+pub mod services;
+pub mod version;
+pub mod vulndb;
+
 /// What a check is, for reports and generated docs.
 #[derive(Debug)]
 pub struct CheckMeta {
@@ -50,6 +62,8 @@ pub struct CheckOptions {
     pub crack_budget_per_hash: Duration,
     /// "Now" for expiry checks (certificates, end-of-life dates), passed in: checks read no clock.
     pub now: time::OffsetDateTime,
+    /// The offline vulnerability database; `None` skips `components.vulnerable`.
+    pub vulndb: Option<std::sync::Arc<vulndb::VulnDb>>,
 }
 
 impl Default for CheckOptions {
@@ -57,6 +71,7 @@ impl Default for CheckOptions {
         CheckOptions {
             crack_budget_per_hash: Duration::from_secs(2),
             now: time::OffsetDateTime::UNIX_EPOCH,
+            vulndb: None,
         }
     }
 }
@@ -88,7 +103,28 @@ pub struct Check {
 }
 
 /// Every check. One line per check.
-pub const CHECKS: &[&Check] = &[];
+pub const CHECKS: &[&Check] = &[
+    &credentials::DEFAULT_PASSWORD,
+    &credentials::EMPTY_PASSWORD,
+    &credentials::EXTRA_ROOT_ACCOUNT,
+    &credentials::FIXED_CONFIG_PASSWORD,
+    &credentials::WIFI_KEY,
+    &secrets::PRIVATE_KEY,
+    &secrets::API_TOKEN,
+    &certificates::CERTIFICATE,
+    &services::TELNET,
+    &services::FTP,
+    &services::TFTP,
+    &services::SERIAL_SHELL,
+    &services::DEBUG_DAEMON,
+    &services::SSH_ROOT_PASSWORD,
+    &disclosure::SECURITY_TXT,
+    &disclosure::SUPPORT_PERIOD,
+    &disclosure::MODEL_METADATA,
+    &components::VULNERABLE,
+    &components::END_OF_LIFE,
+    &hardening::HARDENING,
+];
 
 impl CheckMeta {
     pub fn provision_ids(&self) -> Vec<ProvisionId> {

@@ -6,6 +6,34 @@
 //! named files). It never panics on hostile input, charges everything it produces to the
 //! scan's [`Budget`], and returns what it could read plus diagnostics when the input is damaged.
 
+pub mod arcadyan;
+pub mod bzip2;
+pub mod cpio;
+pub mod cramfs;
+pub mod ext;
+pub mod fit;
+pub mod gzip;
+pub mod jffs2;
+pub mod lz4;
+pub mod lzma;
+pub mod romfs;
+pub mod sevenzip;
+pub mod squashfs;
+pub mod stream;
+pub mod tar;
+pub mod tplink;
+pub mod trx;
+pub mod ubi;
+pub mod ubifs;
+pub mod ubifs_lzo;
+pub mod uimage;
+pub mod xz;
+pub mod yaffs2;
+pub mod zimage;
+pub mod zip;
+pub mod zlib;
+pub mod zstd;
+
 use crate::limits::{Budget, LimitHit};
 use crate::vfs::{FileEntry, Node, Tree};
 
@@ -112,7 +140,36 @@ impl<'a> UnpackContext<'a> {
 }
 
 /// Every format, in the order identification tries them. One line per format.
-pub const FORMATS: &[&Format] = &[];
+pub const FORMATS: &[&Format] = &[
+    &jffs2::FORMAT,
+    &ubi::FORMAT,
+    &ubifs::FORMAT,
+    &cramfs::FORMAT,
+    &romfs::FORMAT,
+    &ext::FORMAT,
+    &yaffs2::FORMAT,
+    &squashfs::SQUASHFS_V4,
+    &squashfs::SQUASHFS_V3,
+    &squashfs::SQUASHFS_V2,
+    &trx::FORMAT,
+    &tplink::FORMAT,
+    &tplink::FORMAT_IMG0,
+    &uimage::FORMAT,
+    &fit::FORMAT,
+    &zip::FORMAT,
+    &tar::FORMAT,
+    &cpio::FORMAT,
+    &gzip::FORMAT,
+    &xz::FORMAT,
+    &bzip2::FORMAT,
+    &zstd::FORMAT,
+    &lz4::FORMAT,
+    &lzma::FORMAT,
+    &zlib::FORMAT,
+    &sevenzip::FORMAT,
+    &zimage::FORMAT,
+    &arcadyan::FORMAT,
+];
 
 /// The format of `data`, judged by its first bytes.
 pub fn identify(data: &[u8]) -> Option<&'static Format> {

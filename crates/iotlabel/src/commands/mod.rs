@@ -3,6 +3,8 @@
 pub mod assess;
 pub mod catalog;
 pub mod psti_statement;
+pub mod scan;
+pub mod vulndb;
 
 use std::io::Write;
 use std::path::Path;
