@@ -1,6 +1,24 @@
-//! iotlabel-registry: the scheme's system of record. This part is pure: who may do what
-//! ([`roles`]) and the application workflow as an explicit state machine ([`workflow`]).
-//! Storage, labels and the server build on these rules and never bypass them.
+//! iotlabel-registry: the scheme's system of record. Who may do what ([`roles`]), the
+//! application workflow as an explicit state machine ([`workflow`]), storage behind one trait
+//! for SQLite and PostgreSQL ([`store`]), accounts ([`accounts`]), evidence checks
+//! ([`evidence`]), the application logic tying them together ([`service`]) and the
+//! transparency log of decisions and label events ([`transparency`]).
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod accounts;
+pub mod artwork;
+pub mod demo;
+pub mod evidence;
+pub mod jobs;
+pub mod published;
 pub mod roles;
+pub mod service;
+pub mod store;
+pub mod transparency;
 pub mod workflow;
+
+pub use service::{Actor, Clock, LabelSigner, Registry, RegistryError, RegistrySettings};
+pub use store::{SqlStore, Store, StoreError};
+#[cfg(feature = "test-support")]
+pub mod test_support;

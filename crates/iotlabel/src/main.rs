@@ -2,6 +2,7 @@
 
 mod commands;
 mod load;
+mod report_text;
 mod text;
 
 use std::path::PathBuf;
@@ -44,6 +45,26 @@ enum Command {
     Scan(commands::scan::ScanArgs),
     /// Build the offline vulnerability database `iotlabel scan --vulndb` uses.
     Vulndb(commands::vulndb::VulndbArgs),
+    /// Check a live device you name: open services, default credentials (with proof), TLS,
+    /// plaintext admin interfaces, exposed configuration, the security.txt disclosure policy.
+    #[command(
+        after_help = "Examples:\n  iotlabel probe 127.0.0.1 --ports 22,23,80\n  iotlabel probe 10.0.0.7:8080 --service 8080=http --format json --out probe.json\n  iotlabel probe camera.lan --security-txt https://vendor.example/.well-known/security.txt\n\nOnly the targets you name are contacted, with a few connections per service and a timeout\non every step. Exit status: 0 done, 1 a finding at or above --fail-on, 2 bad arguments."
+    )]
+    Probe(commands::probe::ProbeArgs),
+    /// Run the registry: applications, reviews, signed labels, the public registry API and the
+    /// transparency log. With no options: SQLite file iotlabel.sqlite and a signing key created
+    /// here, listening on 127.0.0.1:8080; DATABASE_URL=postgres://... for PostgreSQL.
+    #[command(
+        after_help = "Examples:\n  iotlabel serve --demo\n  DATABASE_URL=postgres://iotlabel@db/iotlabel iotlabel serve --bind 0.0.0.0:8080 --public-url https://registry.example"
+    )]
+    Serve(commands::registry::ServeArgs),
+    /// Run background jobs (scans, re-assessments, expiry, checkpoints) for a registry database
+    /// shared with other servers and workers.
+    Worker(commands::registry::WorkerArgs),
+    /// Registry administration: accounts.
+    Admin(commands::registry::AdminArgs),
+    /// The registry's transparency log.
+    Log(commands::registry::LogArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +75,11 @@ fn main() -> ExitCode {
         Command::PstiStatement(args) => commands::psti_statement::run(&catalog, args),
         Command::Scan(args) => commands::scan::run(&catalog, args),
         Command::Vulndb(args) => commands::vulndb::run(args),
+        Command::Probe(args) => commands::probe::run(&catalog, args),
+        Command::Serve(args) => commands::registry::serve(args),
+        Command::Worker(args) => commands::registry::worker(args),
+        Command::Admin(args) => commands::registry::admin(args),
+        Command::Log(args) => commands::registry::log(args),
     });
     match result {
         Ok(code) => code,

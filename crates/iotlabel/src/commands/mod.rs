@@ -2,7 +2,9 @@
 
 pub mod assess;
 pub mod catalog;
+pub mod probe;
 pub mod psti_statement;
+pub mod registry;
 pub mod scan;
 pub mod vulndb;
 

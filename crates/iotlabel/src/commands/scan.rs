@@ -1,8 +1,6 @@
 //! `iotlabel scan <image>`: unpack a firmware image in memory, run every check, and print the
 //! findings grouped by EN 303 645 provision (or JSON, SARIF, CycloneDX).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,8 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use iotlabel_core::report::{CheckOutcome, Location, Report, Severity};
-use iotlabel_core::{Catalog, ProvisionId};
+use iotlabel_core::Catalog;
+use iotlabel_core::report::Severity;
 use iotlabel_firmware::checks::CheckOptions;
 use iotlabel_firmware::checks::vulndb::VulnDb;
 use iotlabel_firmware::extract::{ExtractOptions, Progress};
@@ -82,7 +80,7 @@ pub enum SeverityArg {
 }
 
 impl SeverityArg {
-    fn severity(self) -> Severity {
+    pub fn severity(self) -> Severity {
         match self {
             SeverityArg::Info => Severity::Info,
             SeverityArg::Low => Severity::Low,
@@ -155,7 +153,7 @@ pub fn run(catalog: &Catalog, args: ScanArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
 
     let output = match args.format {
-        Format::Text => text(catalog, &report),
+        Format::Text => crate::report_text::report(catalog, &report),
         Format::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
         Format::Sarif => format!(
             "{}\n",
@@ -179,140 +177,4 @@ pub fn run(catalog: &Catalog, args: ScanArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn where_found(location: &Location) -> String {
-    match location {
-        Location::Firmware(firmware) if firmware.path.is_empty() => {
-            format!("the image ({})", firmware.containers.join(" > "))
-        }
-        Location::Firmware(firmware) => {
-            format!("{} ({})", firmware.path, firmware.containers.join(" > "))
-        }
-        Location::Device(device) => device.host.clone(),
-    }
-}
-
-/// The text report: what was unpacked, findings grouped by provision, the checks that ran.
-pub fn text(catalog: &Catalog, report: &Report) -> String {
-    let mut out = String::new();
-    // Writing into a String cannot fail.
-    let _ = write_text(&mut out, catalog, report);
-    out
-}
-
-fn write_text(out: &mut String, catalog: &Catalog, report: &Report) -> std::fmt::Result {
-    let (name, size) = match &report.target {
-        iotlabel_core::report::Target::Firmware { name, size, .. } => (name.clone(), *size),
-        iotlabel_core::report::Target::Device { host, .. } => (host.clone(), 0),
-    };
-    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
-    match &report.stats {
-        Some(stats) => writeln!(
-            out,
-            "{name}: {:.1} MiB scanned in {:.1} s; {} files, {:.1} MiB unpacked",
-            mib(size),
-            stats.seconds,
-            stats.files,
-            mib(stats.bytes_unpacked)
-        )?,
-        None => writeln!(out, "{name}")?,
-    }
-    if let Some(root) = &report.unpacked {
-        write_tree(out, root, 1)?;
-    }
-
-    let standard = catalog.canonical_standard();
-    let mut by_provision: BTreeMap<ProvisionId, Vec<&iotlabel_core::Finding>> = BTreeMap::new();
-    for finding in &report.findings {
-        for provision in &finding.provisions {
-            by_provision
-                .entry(provision.clone())
-                .or_default()
-                .push(finding);
-        }
-    }
-    let weaknesses = report.findings.iter().filter(|f| f.is_weakness()).count();
-    writeln!(
-        out,
-        "\nFindings: {weaknesses} weaknesses, {} inventory items",
-        report.findings.len() - weaknesses
-    )?;
-    for (provision, findings) in &by_provision {
-        let summary = standard
-            .and_then(|s| s.provision(provision))
-            .map(|p| p.summary.as_str())
-            .unwrap_or("");
-        writeln!(out, "\n{provision}  {summary}")?;
-        for finding in findings {
-            writeln!(
-                out,
-                "  {:<8} {:<34} {}\n           at {}",
-                finding.severity.as_str().to_uppercase(),
-                finding.check,
-                finding.message,
-                where_found(&finding.location)
-            )?;
-        }
-    }
-
-    writeln!(out, "\nChecks run ({})", report.checks.len())?;
-    for check in &report.checks {
-        let outcome = match check.outcome {
-            CheckOutcome::Clean => "clean",
-            CheckOutcome::Findings => "findings",
-            CheckOutcome::Indeterminate => "indeterminate",
-            CheckOutcome::Error => "error",
-            CheckOutcome::Skipped => "skipped",
-        };
-        let detail = check
-            .reason
-            .as_deref()
-            .or(check.coverage.as_deref())
-            .unwrap_or("");
-        writeln!(out, "  {outcome:<13} {:<34} {detail}", check.check)?;
-    }
-    if !report.components.is_empty() {
-        let list: Vec<String> = report
-            .components
-            .iter()
-            .map(|c| format!("{} {}", c.name, c.version))
-            .collect();
-        writeln!(out, "\nComponents ({}): {}", list.len(), list.join(", "))?;
-    }
-    if !report.diagnostics.is_empty() {
-        writeln!(out, "\nDiagnostics ({})", report.diagnostics.len())?;
-        for diagnostic in &report.diagnostics {
-            if diagnostic.location.is_empty() {
-                writeln!(out, "  {}", diagnostic.message)?;
-            } else {
-                writeln!(out, "  {}: {}", diagnostic.location, diagnostic.message)?;
-            }
-        }
-    }
-    writeln!(
-        out,
-        "\nA clean check means \"not found with this coverage\", not \"compliant\". Feed the JSON report to `iotlabel assess` as evidence."
-    )
-}
-
-fn write_tree(
-    out: &mut String,
-    node: &iotlabel_core::report::UnpackedNode,
-    depth: usize,
-) -> std::fmt::Result {
-    writeln!(
-        out,
-        "{}{} [{}] at 0x{:x}, {} bytes, {} entries",
-        "  ".repeat(depth),
-        node.name.as_deref().unwrap_or("-"),
-        node.format,
-        node.offset,
-        node.size,
-        node.entries
-    )?;
-    for child in &node.children {
-        write_tree(out, child, depth + 1)?;
-    }
-    Ok(())
 }
