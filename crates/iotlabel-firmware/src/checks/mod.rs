@@ -141,45 +141,83 @@ pub fn run_all(input: &CheckInput<'_>) -> (Vec<Finding>, Vec<CheckRun>) {
     run_checks(CHECKS, input)
 }
 
-/// Runs `checks` (a subset in tests).
+/// Runs `checks` (a subset in tests) on every core: checks only read the trees, so they run
+/// side by side; the results keep the order of `checks`.
 pub fn run_checks(checks: &[&Check], input: &CheckInput<'_>) -> (Vec<Finding>, Vec<CheckRun>) {
+    let workers = std::thread::available_parallelism()
+        .map(std::num::NonZeroUsize::get)
+        .unwrap_or(1)
+        .min(checks.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<(Vec<Finding>, CheckRun)>> = Vec::new();
+    results.resize_with(checks.len(), || None);
+    let results = std::sync::Mutex::new(results);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(check) = checks.get(index) else {
+                        break;
+                    };
+                    let result = run_one(check, input);
+                    if let Ok(mut results) = results.lock() {
+                        results[index] = Some(result);
+                    }
+                }
+            });
+        }
+    });
     let mut findings = Vec::new();
     let mut runs = Vec::new();
-    for check in checks {
-        let provisions = check.meta.provision_ids();
-        match catch_unwind(AssertUnwindSafe(|| (check.run)(input))) {
-            Ok(output) => {
-                let outcome = output.outcome.unwrap_or(if output.findings.is_empty() {
-                    CheckOutcome::Clean
-                } else {
-                    CheckOutcome::Findings
-                });
-                runs.push(CheckRun {
-                    check: check.meta.id.to_owned(),
-                    provisions,
-                    outcome,
-                    coverage: output.coverage,
-                    reason: output.reason,
-                });
-                findings.extend(output.findings);
-            }
-            Err(panic) => {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".to_owned());
-                runs.push(CheckRun {
-                    check: check.meta.id.to_owned(),
-                    provisions,
-                    outcome: CheckOutcome::Error,
-                    coverage: None,
-                    reason: Some(format!("the check crashed: {message}")),
-                });
-            }
-        }
+    for (found, run) in results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+    {
+        findings.extend(found);
+        runs.push(run);
     }
     (findings, runs)
+}
+
+/// Runs one check, turning a panic into an `error` outcome for that check alone.
+fn run_one(check: &Check, input: &CheckInput<'_>) -> (Vec<Finding>, CheckRun) {
+    let provisions = check.meta.provision_ids();
+    match catch_unwind(AssertUnwindSafe(|| (check.run)(input))) {
+        Ok(output) => {
+            let outcome = output.outcome.unwrap_or(if output.findings.is_empty() {
+                CheckOutcome::Clean
+            } else {
+                CheckOutcome::Findings
+            });
+            let run = CheckRun {
+                check: check.meta.id.to_owned(),
+                provisions,
+                outcome,
+                coverage: output.coverage,
+                reason: output.reason,
+            };
+            (output.findings, run)
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            let run = CheckRun {
+                check: check.meta.id.to_owned(),
+                provisions,
+                outcome: CheckOutcome::Error,
+                coverage: None,
+                reason: Some(format!("the check crashed: {message}")),
+            };
+            (Vec::new(), run)
+        }
+    }
 }
 
 #[cfg(test)]
