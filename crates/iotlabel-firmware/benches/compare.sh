@@ -20,10 +20,16 @@ sizes=${SIZES:-"4 16 64"}
 cargo build --release -q -p iotlabel
 iotlabel="$root/target/release/iotlabel"
 
-# seconds and peak RSS (MiB) of a command, as "S M"
+# seconds and peak RSS (MiB) of a command, as "S M"; a command that fails still gets its
+# time, marked with its exit status (unblob exits 1 when it extracted only part of an image)
 measure() {
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || { echo "failed: $*" >&2; tail -5 "$work/stderr" >&2; echo "- -"; return; }
-  awk '{ printf "%.2f %.0f\n", $1, $2 / 1024 }' "$work/time"
+  local status=0
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "exit $status: $*" >&2
+    tail -3 "$work/stderr" >&2
+  fi
+  awk -v status="$status" '/^[0-9.]+ [0-9]+$/ { if (status == 0) printf "%.2f %.0f\n", $1, $2 / 1024; else printf "%.2f(exit%s) %.0f\n", $1, status, $2 / 1024 }' "$work/time"
 }
 
 make_rootfs() { # dir, uncompressed MB
@@ -59,7 +65,7 @@ for mb in $sizes; do
       *.squashfs) tool=unsquashfs; read -r theirs _ < <(measure unsquashfs -d "$work/out" -no-progress "$image") ;;
       *) tool=unblob; read -r theirs _ < <(measure "$unblob" -e "$work/out" "$image") ;;
     esac
-    ratio=$(awk -v a="$theirs" -v b="$ours" 'BEGIN { if (b > 0 && a != "-") printf "%.1fx", a / b; else print "-" }')
+    ratio=$(awk -v a="$theirs" -v b="$ours" 'BEGIN { if (b > 0 && a !~ /exit/) printf "%.1fx", a / b; else print "-" }')
     rate=$(awk -v s="$bytes" -v t="$ours" 'BEGIN { if (t > 0) printf "%.1f", s / 1048576 / t; else print "-" }')
     printf "| %s | %.1f MB | %s s | %s | %s MiB | %s | %s s | %s |\n" "$(basename "$image")" "$(echo "$bytes / 1048576" | bc -l)" "$ours" "$rate" "$rss" "$tool" "$theirs" "$ratio"
   done
