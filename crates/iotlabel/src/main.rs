@@ -65,6 +65,18 @@ enum Command {
     Admin(commands::registry::AdminArgs),
     /// The registry's transparency log.
     Log(commands::registry::LogArgs),
+    /// Verify a label: a credential file (signature offline with --key) or a label id looked
+    /// up in --registry, with the live status when a registry is given.
+    #[command(
+        after_help = "Examples:\n  iotlabel verify label.json --key z6Mk...\n  iotlabel verify label.json --registry https://registry.example\n  iotlabel verify CSA/311228/000123 --registry https://registry.example\n\nExit status: 0 valid, 1 not valid (bad signature, suspended, revoked, expired), 2 bad input."
+    )]
+    Verify(commands::registry::VerifyArgs),
+    /// Apply for a label: create the application from a dossier in a registry, upload the
+    /// evidence files it names, print the level and what blocks it (API token in IOTLABEL_TOKEN).
+    #[command(
+        after_help = "Example:\n  IOTLABEL_TOKEN=iotl_... iotlabel apply examples/wifi-router.toml --registry https://registry.example --lab 3 --submit"
+    )]
+    Apply(commands::registry::ApplyArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +92,8 @@ fn main() -> ExitCode {
         Command::Worker(args) => commands::registry::worker(args),
         Command::Admin(args) => commands::registry::admin(args),
         Command::Log(args) => commands::registry::log(args),
+        Command::Verify(args) => commands::registry::verify(args),
+        Command::Apply(args) => commands::registry::apply(&catalog, args),
     });
     match result {
         Ok(code) => code,
