@@ -50,6 +50,12 @@ impl Conn {
     pub fn connect(addr: SocketAddr, timeout: Duration) -> Result<Conn, NetError> {
         let stream = TcpStream::connect_timeout(&addr, timeout)
             .map_err(|error| NetError::from_io(&error, timeout))?;
+        // Connecting to a loopback port in the ephemeral range where nothing listens can pick
+        // that same port as the source and "connect" to itself (TCP simultaneous open): that
+        // is nothing listening, not a service.
+        if stream.local_addr().ok() == Some(addr) {
+            return Err(NetError::Refused);
+        }
         stream
             .set_read_timeout(Some(timeout))
             .and_then(|()| stream.set_write_timeout(Some(timeout)))

@@ -19,6 +19,17 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A loopback TCP port with nothing listening, below the kernel's ephemeral range (which starts
+/// at 32768), so neither a server another test starts on a `free_port` nor a client's source
+/// port can take it while the test runs.
+pub fn closed_port() -> u16 {
+    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    (start..32_000)
+        .chain(20_000..start)
+        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .unwrap()
+}
+
 /// A loopback UDP port free at the time of the call.
 pub fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")
