@@ -154,8 +154,9 @@ fn judge(context: &Context<'_>, provision: &Provision) -> ProvisionVerdict {
         }
     }
 
-    let applicable_per_ics = inapplicable_because(context, provision);
-    let verdict = if let Some(why) = applicable_per_ics {
+    let inapplicable = inapplicable_because(context, provision);
+    let applicable = inapplicable.is_none();
+    let verdict = if let Some(why) = inapplicable {
         reasons.push(why);
         if findings.is_empty() {
             Verdict::NotApplicable
@@ -270,7 +271,7 @@ fn judge(context: &Context<'_>, provision: &Provision) -> ProvisionVerdict {
     ProvisionVerdict {
         id: id.clone(),
         status: provision.annex_b_status(),
-        applicable: inapplicable_because(context, provision).is_none(),
+        applicable,
         verdict,
         reasons,
         evidence,
