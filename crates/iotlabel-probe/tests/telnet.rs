@@ -168,7 +168,7 @@ fn a_telnet_login_that_accepts_anything_is_indeterminate() {
 
 #[test]
 fn a_closed_port_is_nothing_listening() {
-    let port = closed_port();
+    let (_held, port) = closed_port();
     let report = run(port, &options(Default::default()));
     let scan = report
         .checks

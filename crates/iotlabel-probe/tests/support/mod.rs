@@ -19,15 +19,15 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A loopback TCP port with nothing listening, below the kernel's ephemeral range (which starts
-/// at 32768), so neither a server another test starts on a `free_port` nor a client's source
-/// port can take it while the test runs.
-pub fn closed_port() -> u16 {
-    let start = 20_000 + (std::process::id() % 10_000) as u16;
-    (start..32_000)
-        .chain(20_000..start)
-        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
-        .unwrap()
+/// A loopback TCP port that is bound but never listens, held for as long as the returned
+/// socket lives: connections to it are refused, and no other test or process can take it.
+pub fn closed_port() -> (socket2::Socket, u16) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let port = socket.local_addr().unwrap().as_socket().unwrap().port();
+    (socket, port)
 }
 
 /// A loopback UDP port free at the time of the call.
