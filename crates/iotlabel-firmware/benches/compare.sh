@@ -9,6 +9,10 @@
 # Needs: squashfs-tools, mtd-utils, cpio, xz-utils, gzip, GNU time, and unblob in a venv
 # (python3 -m venv /tmp/unblob-venv && /tmp/unblob-venv/bin/pip install unblob jefferson
 # ubi-reader; apt-get install p7zip-full lzop). Not run in CI.
+#
+# IMAGES_DIR=/some/dir only builds the benchmark images into that directory (kept, nothing
+# timed, no unblob needed), e.g. for `cargo run --release -p iotlabel-firmware --example
+# profile -- /some/dir/fw-16.squashfs`.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 root=$(pwd)
@@ -16,8 +20,16 @@ work=$(mktemp -d /tmp/iotlabel-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 unblob=${UNBLOB:-/tmp/unblob-venv/bin/unblob}
 sizes=${SIZES:-"4 16 64"}
-
-cargo build --release -q -p iotlabel
+images_dir=${IMAGES_DIR:-}
+if [ -n "$images_dir" ]; then
+  mkdir -p "$images_dir"
+  images_dir=$(cd "$images_dir" && pwd)
+  rmdir "$work"
+  work=$images_dir
+  trap - EXIT
+else
+  cargo build --release -q -p iotlabel
+fi
 iotlabel="$root/target/release/iotlabel"
 
 # seconds and peak RSS (MiB) of a command, as "S M"; a command that fails still gets its
@@ -48,8 +60,10 @@ make_rootfs() { # dir, uncompressed MB
   printf 'model=BENCH-1000\nversion=1.0.0\n' > "$dir/etc/version"
 }
 
-echo "| image | size | iotlabel scan | MB/s | peak RSS | reference tool | its time | ratio |"
-echo "|---|---|---|---|---|---|---|---|"
+if [ -z "$images_dir" ]; then
+  echo "| image | size | iotlabel scan | MB/s | peak RSS | reference tool | its time | ratio |"
+  echo "|---|---|---|---|---|---|---|---|"
+fi
 for mb in $sizes; do
   fs="$work/rootfs-$mb"
   make_rootfs "$fs" $(( mb * 5 / 2 ))
@@ -57,6 +71,11 @@ for mb in $sizes; do
   (cd "$fs" && find . | cpio -o -H newc 2>/dev/null | gzip -6 > "$work/fw-$mb.cpio.gz")
   tar -C "$fs" -cJf "$work/fw-$mb.tar.xz" .
   mkfs.jffs2 -r "$fs" -o "$work/fw-$mb.jffs2" -e 128KiB -n 2>/dev/null
+  if [ -n "$images_dir" ]; then
+    rm -rf "$fs"
+    echo "built $work/fw-$mb.{squashfs,cpio.gz,tar.xz,jffs2}" >&2
+    continue
+  fi
   for image in "$work/fw-$mb.squashfs" "$work/fw-$mb.cpio.gz" "$work/fw-$mb.tar.xz" "$work/fw-$mb.jffs2"; do
     bytes=$(stat -c %s "$image")
     read -r ours rss < <(measure "$iotlabel" scan "$image" --format json --out "$work/report.json" --quiet)
@@ -71,6 +90,9 @@ for mb in $sizes; do
   done
   rm -rf "$fs"
 done
+if [ -n "$images_dir" ]; then
+  exit 0
+fi
 real="$root/../shared/fixtures/firmware/real"
 if [ -d "$real" ]; then
   for image in "$real"/*; do

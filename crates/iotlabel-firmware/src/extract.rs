@@ -10,7 +10,7 @@ use aho_corasick::AhoCorasick;
 use iotlabel_core::report::{Diagnostic, UnpackedNode};
 
 use crate::limits::{Budget, LimitHit, Limits};
-use crate::unpack::{self, FORMATS, Format, UnpackContext, Unpacked};
+use crate::unpack::{self, FORMATS, Format, UnpackContext, Unpacked, parallel};
 use crate::vfs::{FileEntry, Tree};
 
 /// Files of a tree that no format recognises at offset 0 are carved when larger than this.
@@ -19,6 +19,8 @@ pub const CARVE_FILES_LARGER_THAN: usize = 256 * 1024;
 const MAX_CARVE_CANDIDATES: usize = 100_000;
 /// Failed carving attempts reported per blob; the rest are counted in one diagnostic.
 const MAX_CARVE_DIAGNOSTICS: usize = 20;
+/// A blob's signature scan is split into pieces of at least this size, scanned on every core.
+const SCAN_PIECE: usize = 256 * 1024;
 /// Separator between container names in a diagnostic's location.
 const LOCATION_SEPARATOR: &str = " > ";
 
@@ -130,14 +132,19 @@ fn stream_file_name(format: &str, compressed: &[u8], chain: &[String]) -> String
 
 /// The signature automaton over every registered magic, and for each of its patterns the
 /// index of the format in [`FORMATS`] and the magic's offset in the format's data.
-type Signatures = (AhoCorasick, Vec<(usize, usize)>);
+struct Signatures {
+    automaton: AhoCorasick,
+    /// Pattern index -> (format index, magic offset).
+    owners: Vec<(usize, usize)>,
+    /// Length of the longest magic.
+    longest: usize,
+}
 
 /// The signature automaton, built once.
 fn signatures() -> Option<&'static Signatures> {
     static SIGNATURES: OnceLock<Option<Signatures>> = OnceLock::new();
     SIGNATURES
         .get_or_init(|| {
-            // Pattern index -> (format index, magic offset).
             let mut patterns: Vec<&[u8]> = Vec::new();
             let mut owners = Vec::new();
             for (index, format) in FORMATS.iter().enumerate() {
@@ -148,11 +155,126 @@ fn signatures() -> Option<&'static Signatures> {
                     }
                 }
             }
+            let longest = patterns
+                .iter()
+                .map(|pattern| pattern.len())
+                .max()
+                .unwrap_or(1);
             AhoCorasick::new(&patterns)
                 .ok()
-                .map(|automaton| (automaton, owners))
+                .map(|automaton| Signatures {
+                    automaton,
+                    owners,
+                    longest,
+                })
         })
         .as_ref()
+}
+
+/// Carving candidates of one blob: (start, format index) in the order one overlapping scan of
+/// the blob reports them, at most [`MAX_CARVE_CANDIDATES`], and whether there were more.
+type Candidates = (Vec<(usize, usize)>, bool);
+
+/// One piece of a blob's signature scan: the hits whose last byte lies in
+/// `data[boundary..end]` (the scan starts early enough to see the longest magic crossing
+/// `boundary`, so its automaton is in the same state as a scan of the whole blob).
+struct ScanPiece<'d> {
+    data: &'d [u8],
+    /// Where candidates may start (the blob's unrecognised rest).
+    from: usize,
+    boundary: usize,
+    end: usize,
+    hits: Vec<(usize, usize)>,
+    more: bool,
+}
+
+impl ScanPiece<'_> {
+    fn scan(&mut self, signatures: &Signatures) {
+        let window_start = self
+            .boundary
+            .saturating_sub(signatures.longest.saturating_sub(1))
+            .max(self.from);
+        let Some(window) = self.data.get(window_start..self.end) else {
+            return;
+        };
+        for found in signatures.automaton.find_overlapping_iter(window) {
+            if window_start + found.end() <= self.boundary {
+                continue;
+            }
+            let Some(&(format_index, magic_offset)) =
+                signatures.owners.get(found.pattern().as_usize())
+            else {
+                continue;
+            };
+            let Some(start) = (window_start + found.start()).checked_sub(magic_offset) else {
+                continue;
+            };
+            // Before the unrecognised rest, or offset 0 of a blob (already tried by
+            // identification).
+            if start < self.from || start == 0 {
+                continue;
+            }
+            if self.hits.len() >= MAX_CARVE_CANDIDATES {
+                self.more = true;
+                break;
+            }
+            self.hits.push((start, format_index));
+        }
+    }
+}
+
+/// The carving candidates of each `(data, from)` blob: every blob is cut into pieces of at
+/// least [`SCAN_PIECE`] bytes and all pieces are scanned on every core; each blob's result is
+/// exactly that of one scan over it.
+fn scan_blobs(signatures: &Signatures, blobs: &[(&[u8], usize)]) -> Vec<Candidates> {
+    let mut pieces: Vec<ScanPiece<'_>> = Vec::new();
+    let mut owners: Vec<usize> = Vec::new();
+    let mut total = 0u64;
+    for (index, &(data, from)) in blobs.iter().enumerate() {
+        let from = from.min(data.len());
+        let length = data.len() - from;
+        total = total.saturating_add(length as u64);
+        let count = (length / SCAN_PIECE).clamp(1, parallel::workers() * 4);
+        let step = length.div_ceil(count).max(1);
+        let mut boundary = from;
+        loop {
+            let end = boundary.saturating_add(step).min(data.len());
+            pieces.push(ScanPiece {
+                data,
+                from,
+                boundary,
+                end,
+                hits: Vec::new(),
+                more: false,
+            });
+            owners.push(index);
+            if end >= data.len() {
+                break;
+            }
+            boundary = end;
+        }
+    }
+    parallel::for_each(
+        &mut pieces,
+        parallel::threads_for(total),
+        || (),
+        |_, piece| piece.scan(signatures),
+    );
+    let mut results: Vec<Candidates> = blobs.iter().map(|_| (Vec::new(), false)).collect();
+    for (piece, owner) in pieces.into_iter().zip(owners) {
+        let Some((hits, more)) = results.get_mut(owner) else {
+            continue;
+        };
+        if *more {
+            continue;
+        }
+        let room = MAX_CARVE_CANDIDATES - hits.len();
+        if piece.hits.len() > room || (piece.more && piece.hits.len() == room) {
+            *more = true;
+        }
+        hits.extend(piece.hits.into_iter().take(room));
+    }
+    results
 }
 
 struct Driver<'a> {
@@ -189,6 +311,7 @@ impl Driver<'_> {
         data: &[u8],
         depth: u32,
         origin: Origin,
+        scanned: Option<Candidates>,
     ) -> (Vec<UnpackedNode>, bool) {
         let mut nodes = Vec::new();
         let mut position = 0usize;
@@ -229,7 +352,9 @@ impl Driver<'_> {
             Origin::TreeFile => position > 0 || data.len() > CARVE_FILES_LARGER_THAN,
         };
         if self.options.carve && carve_here && position < data.len() {
-            nodes.extend(self.carve(chain, data, position, depth));
+            // A scan made ahead covers the whole blob; it applies when nothing was recognised.
+            let scanned = scanned.filter(|_| position == 0);
+            nodes.extend(self.carve(chain, data, position, depth, scanned));
         }
         (nodes, recognised)
     }
@@ -267,37 +392,23 @@ impl Driver<'_> {
         data: &[u8],
         from: usize,
         depth: u32,
+        scanned: Option<Candidates>,
     ) -> Vec<UnpackedNode> {
-        let Some((automaton, owners)) = signatures() else {
-            self.diagnostic(
-                chain,
-                "carving unavailable: the signature automaton could not be built",
-            );
-            return Vec::new();
+        let (mut candidates, too_many) = match scanned {
+            Some(scanned) => scanned,
+            None => {
+                let Some(signatures) = signatures() else {
+                    self.diagnostic(
+                        chain,
+                        "carving unavailable: the signature automaton could not be built",
+                    );
+                    return Vec::new();
+                };
+                scan_blobs(signatures, &[(data, from)])
+                    .pop()
+                    .unwrap_or_default()
+            }
         };
-        let haystack = data.get(from..).unwrap_or(&[]);
-        let mut candidates: Vec<(usize, usize)> = Vec::new();
-        let mut too_many = false;
-        for found in automaton.find_overlapping_iter(haystack) {
-            let Some(&(format_index, magic_offset)) = owners.get(found.pattern().as_usize()) else {
-                continue;
-            };
-            let Some(start) = (from + found.start()).checked_sub(magic_offset) else {
-                continue;
-            };
-            if start < from {
-                continue;
-            }
-            // Offset 0 of a blob was already tried by identification.
-            if start == 0 {
-                continue;
-            }
-            if candidates.len() >= MAX_CARVE_CANDIDATES {
-                too_many = true;
-                break;
-            }
-            candidates.push((start, format_index));
-        }
         if too_many {
             self.diagnostic(
                 chain,
@@ -407,7 +518,8 @@ impl Driver<'_> {
                 let consumed = usize::try_from(consumed)
                     .unwrap_or(usize::MAX)
                     .min(input.len());
-                let (children, recognised) = self.blob(chain, &output, depth + 1, Origin::Stream);
+                let (children, recognised) =
+                    self.blob(chain, &output, depth + 1, Origin::Stream, None);
                 if !recognised {
                     self.keep_stream_output(chain, format.id, output, input);
                 }
@@ -426,15 +538,33 @@ impl Driver<'_> {
                     .unwrap_or(usize::MAX)
                     .min(input.len());
                 let mut children = Vec::new();
-                for (path, file) in tree.files() {
-                    let recognised = unpack::identify(&file.data).is_some();
-                    let large = self.options.carve && file.data.len() > CARVE_FILES_LARGER_THAN;
+                let files: Vec<(&str, &[u8], bool)> = tree
+                    .files()
+                    .map(|(path, file)| {
+                        let recognised = unpack::identify(&file.data).is_some();
+                        (path, file.data.as_slice(), recognised)
+                    })
+                    .collect();
+                let mut scans: Vec<Option<Candidates>> = files.iter().map(|_| None).collect();
+                let mut scanned_up_to = 0usize;
+                for (index, &(path, data, recognised)) in files.iter().enumerate() {
+                    let large = self.options.carve && data.len() > CARVE_FILES_LARGER_THAN;
                     if !(recognised || large) {
                         continue;
                     }
+                    // Files nothing recognises are carved from their start: their signature
+                    // scans are made ahead, a batch of files at a time, on every core.
+                    let scanned = if recognised {
+                        None
+                    } else {
+                        if index >= scanned_up_to {
+                            scanned_up_to = scan_ahead(&files, index, &mut scans);
+                        }
+                        scans.get_mut(index).and_then(Option::take)
+                    };
                     let file_chain = [chain, &[path.to_owned()]].concat();
                     children.extend(
-                        self.blob(&file_chain, &file.data, depth + 1, Origin::TreeFile)
+                        self.blob(&file_chain, data, depth + 1, Origin::TreeFile, scanned)
                             .0,
                     );
                 }
@@ -457,6 +587,44 @@ impl Driver<'_> {
     }
 }
 
+/// Bytes of tree files whose signature scans are made together (bounds the candidates held).
+const SCAN_AHEAD_BYTES: usize = 8 << 20;
+
+/// Scans the unrecognised large files of `files` from `first` on, up to about
+/// [`SCAN_AHEAD_BYTES`], into `scans`; returns the index after the last file considered.
+fn scan_ahead(
+    files: &[(&str, &[u8], bool)],
+    first: usize,
+    scans: &mut [Option<Candidates>],
+) -> usize {
+    let Some(signatures) = signatures() else {
+        // Carving reports the missing automaton itself.
+        return first + 1;
+    };
+    let mut batch: Vec<(&[u8], usize)> = Vec::new();
+    let mut indexes = Vec::new();
+    let mut bytes = 0usize;
+    let mut next = first;
+    while let Some(&(_, data, recognised)) = files.get(next) {
+        if bytes >= SCAN_AHEAD_BYTES {
+            break;
+        }
+        next += 1;
+        if recognised || data.len() <= CARVE_FILES_LARGER_THAN {
+            continue;
+        }
+        bytes += data.len();
+        batch.push((data, 0));
+        indexes.push(next - 1);
+    }
+    for (index, result) in indexes.into_iter().zip(scan_blobs(signatures, &batch)) {
+        if let Some(slot) = scans.get_mut(index) {
+            *slot = Some(result);
+        }
+    }
+    next
+}
+
 /// Extracts the image `data` named `name` (its file name) recursively, in memory.
 pub fn extract(
     name: &str,
@@ -477,7 +645,7 @@ pub fn extract(
         truncated: false,
     };
     let chain = vec![name.to_owned()];
-    let (mut nodes, _) = driver.blob(&chain, data, 0, Origin::Image);
+    let (mut nodes, _) = driver.blob(&chain, data, 0, Origin::Image, None);
     let root = if nodes.len() == 1
         && nodes
             .first()
@@ -1219,5 +1387,76 @@ mod tests {
         assert!(extraction.truncated);
         assert!(has_diagnostic(&extraction, "file count limit of 10"));
         assert_eq!(extraction.files, 10);
+    }
+
+    /// What one scan over the whole blob reports: the reference for the pieces.
+    fn scan_in_one_go(signatures: &Signatures, data: &[u8], from: usize) -> Candidates {
+        let mut hits = Vec::new();
+        for found in signatures
+            .automaton
+            .find_overlapping_iter(data.get(from..).unwrap_or(&[]))
+        {
+            let (format_index, magic_offset) = signatures.owners[found.pattern().as_usize()];
+            let Some(start) = (from + found.start()).checked_sub(magic_offset) else {
+                continue;
+            };
+            if start < from || start == 0 {
+                continue;
+            }
+            if hits.len() >= MAX_CARVE_CANDIDATES {
+                return (hits, true);
+            }
+            hits.push((start, format_index));
+        }
+        (hits, false)
+    }
+
+    #[test]
+    fn scans_in_pieces_find_what_one_scan_finds() {
+        let signatures = signatures().expect("automaton");
+        // Pseudo-random bytes with magics planted everywhere, some across piece boundaries.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut data: Vec<u8> = (0..(SCAN_PIECE * 5 + 333))
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        let magics: Vec<&[u8]> = FORMATS
+            .iter()
+            .flat_map(|format| format.magics.iter().copied())
+            .collect();
+        for (index, at) in (1..data.len() - 32).step_by(4093).enumerate() {
+            let magic = magics[index % magics.len()];
+            data[at..at + magic.len()].copy_from_slice(magic);
+        }
+        for boundary in 1..=6 {
+            let at = SCAN_PIECE * boundary - 2;
+            if at + 8 < data.len() {
+                data[at..at + 6].copy_from_slice(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]);
+            }
+        }
+        let small = &data[..1000];
+        let blobs: Vec<(&[u8], usize)> =
+            vec![(&data, 0), (&data, 12_345), (small, 0), (&data, data.len())];
+        let pieces = scan_blobs(signatures, &blobs);
+        for ((blob, from), scanned) in blobs.iter().zip(&pieces) {
+            let reference = scan_in_one_go(signatures, blob, *from);
+            assert!(!reference.0.is_empty() || *from == blob.len());
+            assert_eq!(scanned, &reference, "from {from}");
+        }
+        // Past the candidate limit, reached in the second of three pieces: the same first
+        // hits, and "more" said.
+        let mut crowded = vec![0u8; SCAN_PIECE * 3];
+        let pairs = b"\x78\x9c".repeat(MAX_CARVE_CANDIDATES + 10_000);
+        crowded[200_000..200_000 + pairs.len()].copy_from_slice(&pairs);
+        let scanned = scan_blobs(signatures, &[(&crowded, 0)])
+            .pop()
+            .expect("one result");
+        let reference = scan_in_one_go(signatures, &crowded, 0);
+        assert!(reference.1);
+        assert_eq!(scanned, reference);
     }
 }

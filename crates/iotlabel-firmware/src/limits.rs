@@ -40,8 +40,9 @@ pub enum LimitHit {
     Ratio(u64),
 }
 
-/// What a scan has used so far. Single-threaded by design: unpacking is sequential, checks
-/// run after it.
+/// What a scan has used so far. Charged from the extraction thread only: unpackers that
+/// decode on several cores (`unpack::parallel`) charge the results afterwards, in order, so
+/// every limit cuts exactly where a sequential read would.
 #[derive(Debug)]
 pub struct Budget {
     limits: Limits,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use iotlabel_core::report::{Report, ScanStats, Target, Tool};
 use sha2::{Digest, Sha256};
 
-use crate::checks::{self, CheckInput, CheckOptions, Filesystem};
+use crate::checks::{self, Analysis, CheckInput, CheckOptions, Filesystem};
 use crate::extract::{self, ExtractOptions, Progress};
 
 /// Everything a scan can be told.
@@ -54,8 +54,13 @@ pub fn scan(
         filesystems: &filesystems,
         options: &options.checks,
     };
-    let (findings, checks) = checks::run_all(&input);
-    let components = checks::components::identify_components(&filesystems);
+    // One shared analysis for the checks and the report's components: identified once.
+    let analysis = Analysis::new(&filesystems);
+    let (findings, checks) = checks::run_checks_with(checks::CHECKS, &input, &analysis);
+    let components = match analysis.components() {
+        Ok(instances) => checks::components::report_components(instances, &filesystems),
+        Err(_) => Vec::new(),
+    };
     let seconds = timer.elapsed().as_secs_f64();
     Report {
         schema_version: iotlabel_core::SCHEMA_VERSION,

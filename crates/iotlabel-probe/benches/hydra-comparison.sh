@@ -1,5 +1,5 @@
 #!/bin/sh
-# Benchmark (not a timed test): time to try the 61 Mirai pairs on the telnet, FTP and HTTP
+# Benchmark (not a timed test): time to try the 61 Mirai pairs on the telnet, SSH, FTP and HTTP
 # services of one loopback "device" (busybox telnetd + login, dropbear, vsftpd, lighttpd
 # Basic), with iotlabel-probe and with hydra at the same concurrency (4). Needs root (mount
 # namespaces for a private /etc/passwd), busybox-static, dropbear-bin, vsftpd, lighttpd,
@@ -77,14 +77,17 @@ for finding in report["findings"]:
         print("  found:", finding["location"]["service"], finding["evidence"]["user"] + ":" + finding["evidence"]["password"])
 PY
 
-echo "== hydra (-t $CONCURRENCY, same 61 pairs, every pair tried)"
+# Hydra, like iotlabel, skips the rest of an account's pairs once it reports a login for it:
+# -V lists every attempt, so the per-attempt figure divides by the attempts made, not by 61.
+echo "== hydra (-t $CONCURRENCY, same 61 pairs)"
 for service in "telnet $TELNET" "ssh $SSH" "ftp $FTP" "http-get $HTTP"; do
     set -- $service
     module=$1 port=$2
     extra=""
     [ "$module" = "http-get" ] && extra="/"
     start_time=$(date +%s.%N)
-    hydra -C "$dir/mirai.txt" -t "$CONCURRENCY" -s "$port" -I 127.0.0.1 $module $extra > "$dir/hydra-$module.txt" 2>&1 || true
+    hydra -V -C "$dir/mirai.txt" -t "$CONCURRENCY" -s "$port" -I 127.0.0.1 $module $extra > "$dir/hydra-$module.txt" 2>&1 || true
     end_time=$(date +%s.%N)
-    echo "$module/$port: $(echo "$end_time - $start_time" | bc) s; $(grep -c 'login:' "$dir/hydra-$module.txt" || true) logins reported: $(grep 'login:' "$dir/hydra-$module.txt" | sed 's/.*login: \([^ ]*\) *password: \(.*\)/\1:\2/' | tr '\n' ' ')"
+    attempts=$(grep -cE '^\[(RE-)?ATTEMPT\]' "$dir/hydra-$module.txt" || true)
+    echo "$module/$port: $(echo "$end_time - $start_time" | bc) s; $attempts attempts; $(grep -c 'login:' "$dir/hydra-$module.txt" || true) logins reported: $(grep 'login:' "$dir/hydra-$module.txt" | sed 's/.*login: \([^ ]*\) *password: \(.*\)/\1:\2/' | tr '\n' ' ')"
 done

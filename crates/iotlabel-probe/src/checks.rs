@@ -337,7 +337,7 @@ fn check_service(
                 Some(format!("telnet/{port}")),
                 None,
             );
-            let authenticator = telnet::TelnetAuthenticator { addr, timeout };
+            let authenticator = telnet::TelnetAuthenticator::new(addr, timeout);
             credential_checks(&authenticator, "telnet", port, options, collector, progress);
         }
         ServiceKind::Ftp => {
@@ -369,7 +369,7 @@ fn check_service(
             );
         }
         ServiceKind::Ssh => {
-            let authenticator = ssh::SshAuthenticator { addr, timeout };
+            let authenticator = ssh::SshAuthenticator::new(addr, timeout);
             credential_checks(&authenticator, "ssh", port, options, collector, progress);
         }
         ServiceKind::Unknown => {

@@ -1,10 +1,12 @@
 //! The default-credential engine shared by every protocol: a random-credential negative
-//! control first, then the list with a few parallel connections, stopping at the first
-//! success per account and backing off when the device drops connections.
+//! control, the list with a few parallel connections (each worker keeps its connection for
+//! the next attempt where the protocol allows it), stopping at the first success per account
+//! and backing off when the device drops connections. The control runs on the first worker
+//! while the others start the list; nothing is reported until the control is known.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::credentials::CredentialPair;
@@ -27,7 +29,29 @@ pub enum Attempt {
 
 /// One protocol's way of trying a login.
 pub trait Authenticator: Sync {
+    /// One attempt on a connection of its own (opened and closed by the call).
     fn attempt(&self, user: &str, password: &str) -> Attempt;
+
+    /// A worker's run of attempts. Protocols that allow another try on the same connection
+    /// after a failure override this to keep the connection; the default opens one per
+    /// attempt. Every attempt of a session is judged exactly as `attempt` judges it.
+    fn session(&self) -> Box<dyn LoginSession + '_> {
+        Box::new(FreshConnections(self))
+    }
+}
+
+/// Attempts made one after the other by one worker, possibly on one connection.
+pub trait LoginSession {
+    fn attempt(&mut self, user: &str, password: &str) -> Attempt;
+}
+
+/// The default session: a new connection for every attempt.
+struct FreshConnections<'a, A: Authenticator + ?Sized>(&'a A);
+
+impl<A: Authenticator + ?Sized> LoginSession for FreshConnections<'_, A> {
+    fn attempt(&mut self, user: &str, password: &str) -> Attempt {
+        self.0.attempt(user, password)
+    }
 }
 
 /// How the credential run behaves.
@@ -84,7 +108,78 @@ pub fn backoff_pause(backoff: Duration, retry: u32) -> Duration {
         .min(MAX_BACKOFF)
 }
 
-/// Runs the negative control, then (if it was rejected) the pairs.
+/// What the workers share while a run is under way.
+struct Shared {
+    control: Option<Attempt>,
+    control_dropped: usize,
+    found_users: HashSet<String>,
+    accepted: Vec<(usize, CredentialPair, String)>,
+    tried: usize,
+    skipped_found: usize,
+    dropped: usize,
+    unproven: Vec<String>,
+    given_up: Vec<String>,
+}
+
+/// Records the control's result when the first worker ends, even by a panic, so that the
+/// workers waiting for it are released.
+struct ControlSlot<'a> {
+    shared: &'a Mutex<Shared>,
+    known: &'a Condvar,
+    stop: &'a AtomicBool,
+    result: Option<(Attempt, usize)>,
+}
+
+impl Drop for ControlSlot<'_> {
+    fn drop(&mut self) {
+        let (result, drops) = self.result.take().unwrap_or_else(|| {
+            (
+                Attempt::Failed("the negative control did not finish".into()),
+                0,
+            )
+        });
+        if !matches!(result, Attempt::Rejected) {
+            self.stop.store(true, Ordering::SeqCst);
+        }
+        let mut state = self
+            .shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.control = Some(result);
+        state.control_dropped = drops;
+        self.known.notify_all();
+    }
+}
+
+/// Makes one attempt, retrying (after a growing pause) while the connection is dropped.
+/// Returns the outcome and the number of drops seen.
+fn attempt_with_retries(
+    session: &mut dyn LoginSession,
+    user: &str,
+    password: &str,
+    policy: LoginPolicy,
+) -> (Attempt, usize) {
+    let mut drops = 0;
+    let mut retry = 0;
+    loop {
+        match session.attempt(user, password) {
+            Attempt::Dropped(why) => {
+                drops += 1;
+                if retry >= policy.retries {
+                    return (Attempt::Dropped(why), drops);
+                }
+                std::thread::sleep(backoff_pause(policy.backoff, retry));
+                retry += 1;
+            }
+            other => return (other, drops),
+        }
+    }
+}
+
+/// Runs the negative control and the pairs. The control is the first worker's first
+/// attempt; the other workers make one attempt each meanwhile (the first batch) and then wait
+/// for it. When the control is not rejected the workers stop and nothing from the list is
+/// reported (the service proves nothing).
 pub fn run_credentials(
     authenticator: &dyn Authenticator,
     pairs: &[CredentialPair],
@@ -96,47 +191,9 @@ pub fn run_credentials(
         .map(|pair| pair.user.clone())
         .unwrap_or_else(|| "admin".into());
     let control_password = format!("iotlabel-{}", random_token(16));
-    let mut control_result = Attempt::Dropped(String::new());
-    let mut dropped = 0;
-    for retry in 0..=policy.retries {
-        control_result = authenticator.attempt(&control_user, &control_password);
-        if !matches!(control_result, Attempt::Dropped(_)) {
-            break;
-        }
-        dropped += 1;
-        std::thread::sleep(backoff_pause(policy.backoff, retry));
-    }
-    let control = NegativeControl {
-        user: control_user,
-        password: control_password,
-        result: control_result,
-    };
-    let mut run = CredentialRun {
-        control,
-        accepted: Vec::new(),
-        tried: 0,
-        skipped_found: 0,
-        total: pairs.len(),
-        dropped,
-        unproven: Vec::new(),
-        given_up: Vec::new(),
-        elapsed: Duration::ZERO,
-    };
-    if !matches!(run.control.result, Attempt::Rejected) {
-        run.elapsed = started.elapsed();
-        return run;
-    }
-
-    struct Shared {
-        found_users: HashSet<String>,
-        accepted: Vec<(usize, CredentialPair, String)>,
-        tried: usize,
-        skipped_found: usize,
-        dropped: usize,
-        unproven: Vec<String>,
-        given_up: Vec<String>,
-    }
     let shared = Mutex::new(Shared {
+        control: None,
+        control_dropped: 0,
         found_users: HashSet::new(),
         accepted: Vec::new(),
         tried: 0,
@@ -145,12 +202,49 @@ pub fn run_credentials(
         unproven: Vec::new(),
         given_up: Vec::new(),
     });
+    // Set once the control came back anything but rejected: the list is pointless.
+    let stop = AtomicBool::new(false);
+    let known = Condvar::new();
     let next = AtomicUsize::new(0);
-    let workers = policy.concurrency.clamp(1, 64).min(pairs.len().max(1));
+    // The control is one more attempt: a one-pair list still gets two workers.
+    let workers = policy.concurrency.clamp(1, 64).min(pairs.len() + 1);
     std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
+        for worker in 0..workers {
+            let (shared, stop, next, known) = (&shared, &stop, &next, &known);
+            let (control_user, control_password) = (&control_user, &control_password);
+            scope.spawn(move || {
+                let mut session = authenticator.session();
+                if worker == 0 {
+                    let mut slot = ControlSlot {
+                        shared,
+                        known,
+                        stop,
+                        result: None,
+                    };
+                    slot.result = Some(attempt_with_retries(
+                        session.as_mut(),
+                        control_user,
+                        control_password,
+                        policy,
+                    ));
+                }
+                let mut attempts_made = 0;
                 loop {
+                    if attempts_made == 1 && worker != 0 {
+                        // One attempt beside the control; the rest waits for its answer.
+                        let Ok(state) = shared.lock() else {
+                            break;
+                        };
+                        if known
+                            .wait_while(state, |state| state.control.is_none())
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
                     let index = next.fetch_add(1, Ordering::SeqCst);
                     let Some(pair) = pairs.get(index) else {
                         break;
@@ -165,26 +259,13 @@ pub fn run_credentials(
                         }
                         continue;
                     }
-                    let mut retry = 0;
-                    let outcome = loop {
-                        let result = authenticator.attempt(&pair.user, &pair.password);
-                        match result {
-                            Attempt::Dropped(why) => {
-                                if let Ok(mut state) = shared.lock() {
-                                    state.dropped += 1;
-                                }
-                                if retry >= policy.retries {
-                                    break Attempt::Dropped(why);
-                                }
-                                std::thread::sleep(backoff_pause(policy.backoff, retry));
-                                retry += 1;
-                            }
-                            other => break other,
-                        }
-                    };
+                    let (outcome, drops) =
+                        attempt_with_retries(session.as_mut(), &pair.user, &pair.password, policy);
+                    attempts_made += 1;
                     let Ok(mut state) = shared.lock() else {
                         break;
                     };
+                    state.dropped += drops;
                     let label = format!("{}:{}", pair.user, pair.password);
                     match outcome {
                         Attempt::Accepted { proof } => {
@@ -206,21 +287,42 @@ pub fn run_credentials(
             });
         }
     });
-    if let Ok(mut state) = shared.into_inner() {
-        state.accepted.sort_by_key(|(index, _, _)| *index);
-        run.accepted = state
-            .accepted
-            .into_iter()
-            .map(|(_, pair, proof)| (pair, proof))
-            .collect();
-        run.tried = state.tried;
-        run.skipped_found = state.skipped_found;
-        run.dropped += state.dropped;
-        run.unproven = state.unproven;
-        run.given_up = state.given_up;
+    let state = shared
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let control_result = state
+        .control
+        .unwrap_or_else(|| Attempt::Failed("the negative control was not run".into()));
+    let control_rejected = matches!(control_result, Attempt::Rejected);
+    let mut accepted = state.accepted;
+    accepted.sort_by_key(|(index, _, _)| *index);
+    CredentialRun {
+        control: NegativeControl {
+            user: control_user,
+            password: control_password,
+            result: control_result,
+        },
+        // Judged only against a rejected control: otherwise an acceptance proves nothing.
+        accepted: if control_rejected {
+            accepted
+                .into_iter()
+                .map(|(_, pair, proof)| (pair, proof))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        tried: state.tried,
+        skipped_found: state.skipped_found,
+        total: pairs.len(),
+        dropped: state.control_dropped + state.dropped,
+        unproven: if control_rejected {
+            state.unproven
+        } else {
+            Vec::new()
+        },
+        given_up: state.given_up,
+        elapsed: started.elapsed(),
     }
-    run.elapsed = started.elapsed();
-    run
 }
 
 #[cfg(test)]
@@ -292,8 +394,148 @@ mod tests {
         };
         let run = run_credentials(&fake, &pairs(), policy(4));
         assert!(run.control_accepted());
+        // The list ran beside the control, but nothing it found is reported.
         assert!(run.accepted.is_empty());
-        assert_eq!(run.tried, 0);
+        assert!(run.unproven.is_empty());
+    }
+
+    /// The control blocks until a list attempt has happened (or 5 s pass); list attempts
+    /// accept `root:a`; the control's own result is configurable.
+    struct SlowControl {
+        control_accepted: bool,
+        list_attempts: AtomicUsize,
+        list_started: Mutex<bool>,
+        wake: std::sync::Condvar,
+        control_saw_list: AtomicBool,
+    }
+
+    impl Authenticator for SlowControl {
+        fn attempt(&self, user: &str, password: &str) -> Attempt {
+            if password.starts_with("iotlabel-") {
+                let Ok(started) = self.list_started.lock() else {
+                    return Attempt::Failed("poisoned".into());
+                };
+                let (started, _) = self
+                    .wake
+                    .wait_timeout_while(started, Duration::from_secs(5), |started| !*started)
+                    .unwrap();
+                self.control_saw_list.store(*started, Ordering::SeqCst);
+                return if self.control_accepted {
+                    Attempt::Accepted {
+                        proof: "shell".into(),
+                    }
+                } else {
+                    Attempt::Rejected
+                };
+            }
+            self.list_attempts.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut started) = self.list_started.lock() {
+                *started = true;
+                self.wake.notify_all();
+            }
+            if (user, password) == ("root", "a") {
+                Attempt::Accepted {
+                    proof: "shell".into(),
+                }
+            } else {
+                Attempt::Rejected
+            }
+        }
+    }
+
+    fn slow_control(control_accepted: bool) -> SlowControl {
+        SlowControl {
+            control_accepted,
+            list_attempts: AtomicUsize::new(0),
+            list_started: Mutex::new(false),
+            wake: std::sync::Condvar::new(),
+            control_saw_list: AtomicBool::new(false),
+        }
+    }
+
+    #[test]
+    fn the_list_starts_while_the_control_runs_and_is_judged_after_it() {
+        let fake = slow_control(false);
+        let run = run_credentials(&fake, &pairs(), policy(2));
+        assert!(fake.control_saw_list.load(Ordering::SeqCst));
+        assert_eq!(run.control.result, Attempt::Rejected);
+        assert_eq!(run.accepted.len(), 1);
+        assert_eq!(run.accepted[0].0.password, "a");
+
+        // The same acceptance, found before the control came back accepted, is dropped.
+        let fake = slow_control(true);
+        let run = run_credentials(&fake, &pairs(), policy(2));
+        assert!(fake.control_saw_list.load(Ordering::SeqCst));
+        assert!(run.control_accepted());
+        assert!(run.accepted.is_empty());
+    }
+
+    #[test]
+    fn only_a_first_batch_runs_before_the_control_is_known() {
+        let many: Vec<CredentialPair> = (0..40)
+            .map(|index| CredentialPair {
+                user: "root".into(),
+                password: format!("p{index}"),
+                list: "test".into(),
+            })
+            .collect();
+        let fake = slow_control(true);
+        let run = run_credentials(&fake, &many, policy(4));
+        assert!(run.control_accepted());
+        // Three workers beside the control, one attempt each, then they stop.
+        let made = fake.list_attempts.load(Ordering::SeqCst);
+        assert!((1..=3).contains(&made), "{made} list attempts");
+        assert!(run.accepted.is_empty());
+    }
+
+    /// Counts the sessions opened and the attempts made on each.
+    struct Counting {
+        sessions: AtomicUsize,
+        attempts: AtomicUsize,
+    }
+
+    struct CountingSession<'a>(&'a Counting);
+
+    impl LoginSession for CountingSession<'_> {
+        fn attempt(&mut self, _user: &str, _password: &str) -> Attempt {
+            self.0.attempts.fetch_add(1, Ordering::SeqCst);
+            Attempt::Rejected
+        }
+    }
+
+    impl Authenticator for Counting {
+        fn attempt(&self, _user: &str, _password: &str) -> Attempt {
+            Attempt::Failed("the engine must use sessions".into())
+        }
+
+        fn session(&self) -> Box<dyn LoginSession + '_> {
+            self.sessions.fetch_add(1, Ordering::SeqCst);
+            Box::new(CountingSession(self))
+        }
+    }
+
+    #[test]
+    fn each_worker_makes_its_attempts_on_one_session() {
+        let counting = Counting {
+            sessions: AtomicUsize::new(0),
+            attempts: AtomicUsize::new(0),
+        };
+        let run = run_credentials(&counting, &pairs(), policy(3));
+        assert_eq!(run.control.result, Attempt::Rejected);
+        assert_eq!(run.tried, 4);
+        assert!(run.given_up.is_empty());
+        // The control and the four pairs, on at most three sessions.
+        assert_eq!(counting.attempts.load(Ordering::SeqCst), 5);
+        assert!(counting.sessions.load(Ordering::SeqCst) <= 3);
+        // A one-pair list: the control and the pair, one worker each.
+        let one = &pairs()[..1];
+        let counting = Counting {
+            sessions: AtomicUsize::new(0),
+            attempts: AtomicUsize::new(0),
+        };
+        let run = run_credentials(&counting, one, policy(8));
+        assert_eq!(run.tried, 1);
+        assert_eq!(counting.sessions.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -94,6 +94,11 @@ impl Conn {
         self.stream
             .set_read_timeout(Some(wait))
             .map_err(|error| NetError::from_io(&error, wait))?;
+        // Acknowledge at once what arrives: a device that writes its echo and its next
+        // prompt in two small segments (Nagle) otherwise waits for our delayed ACK (40 ms
+        // on Linux) before sending the prompt, on every step of every login.
+        #[cfg(target_os = "linux")]
+        let _ = socket2::SockRef::from(&self.stream).set_tcp_quickack(true);
         let mut chunk = [0u8; 16 * 1024];
         let result = self.stream.read(&mut chunk);
         match result {

@@ -6,6 +6,7 @@ mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
 
 use iotlabel_core::report::CheckOutcome;
 use support::*;
@@ -125,4 +126,93 @@ fn an_ftp_server_accepting_anything_is_indeterminate() {
         outcome(&report, "credentials.default-password"),
         Some(CheckOutcome::Indeterminate)
     );
+}
+
+/// Connections accepted and `user:password` pairs tried.
+type FtpLog = Arc<Mutex<(usize, Vec<String>)>>;
+
+/// An FTP server of the test's own: `tries` USER/PASS per connection (then it closes),
+/// `admin:<password>` logs in; connections and tries are counted.
+fn counting_ftp(tries: usize, password: &'static str) -> (u16, FtpLog) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let log = Arc::new(Mutex::new((0usize, Vec::new())));
+    let shared = log.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let log = shared.clone();
+            log.lock().unwrap().0 += 1;
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                let _ = writer.write_all(b"220 cam FTP ready\r\n");
+                let mut user = String::new();
+                let mut failures = 0;
+                let mut logged_in = false;
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    let (command, argument) = line.split_once(' ').unwrap_or((&line, ""));
+                    let reply: &[u8] = match command {
+                        "USER" => {
+                            user = argument.to_owned();
+                            b"331 Password please\r\n"
+                        }
+                        "PASS" => {
+                            log.lock().unwrap().1.push(format!("{user}:{argument}"));
+                            if user == "admin" && argument == password {
+                                logged_in = true;
+                                b"230 Logged in\r\n"
+                            } else {
+                                failures += 1;
+                                b"530 Login incorrect\r\n"
+                            }
+                        }
+                        "PWD" if logged_in => b"257 \"/\"\r\n",
+                        "QUIT" => b"221 Bye\r\n",
+                        _ => b"530 Please login\r\n",
+                    };
+                    if writer.write_all(reply).is_err() {
+                        break;
+                    }
+                    if failures >= tries {
+                        // As vsftpd does at max_login_fails: the 530, then close.
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, log)
+}
+
+#[test]
+fn a_server_taking_three_tries_per_connection_gets_every_pair_on_fewer_connections() {
+    let Some(list) = mirai_for(&["admin", "root"]) else {
+        return;
+    };
+    let (port, log) = counting_ftp(3, "Q7-unique-pass-9x");
+    let report = run(port, &options(list.clone()));
+    assert_eq!(
+        outcome(&report, "credentials.default-password"),
+        Some(CheckOutcome::Clean),
+        "{}",
+        dump(&report)
+    );
+    let (connections, tries) = log.lock().unwrap().clone();
+    for pair in &list.pairs {
+        let label = format!("{}:{}", pair.user, pair.password);
+        assert!(tries.contains(&label), "{label} not tried: {tries:?}");
+    }
+    assert_eq!(tries.len(), list.pairs.len() + 1, "{tries:?}");
+    assert!(
+        connections * 2 < tries.len(),
+        "{connections} connections for {} tries",
+        tries.len()
+    );
+
+    let (port, log) = counting_ftp(3, "meinsm");
+    let report = run(port, &options(list));
+    let found = findings(&report, "credentials.default-password");
+    assert_eq!(found.len(), 1, "{}", dump(&report));
+    assert_eq!(found[0].evidence["password"], "meinsm");
+    assert!(log.lock().unwrap().1.contains(&"admin:meinsm".to_owned()));
 }

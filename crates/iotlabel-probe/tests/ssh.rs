@@ -218,3 +218,40 @@ fn an_ssh_server_accepting_any_password_is_indeterminate() {
         Some(CheckOutcome::Indeterminate)
     );
 }
+
+#[test]
+fn one_worker_finds_a_default_beyond_dropbears_tries_per_connection() {
+    // One worker keeps its connection for admin's passwords; dropbear closes it after 10
+    // failures, and the default is the list's last admin pair: the closed connection must be
+    // replaced, not taken for a rejection or a drop.
+    if !have("/usr/sbin/dropbear", "dropbear-bin") || !have_mount_namespace() {
+        return;
+    }
+    let Some(list) = mirai_for(&["admin"]) else {
+        return;
+    };
+    assert_eq!(
+        list.pairs.last().map(|pair| pair.password.as_str()),
+        Some("meinsm")
+    );
+    assert!(list.pairs.len() > 10);
+    let dir = tempfile::tempdir().unwrap();
+    let (_daemon, port) = start_dropbear(dir.path(), "meinsm", "ed25519");
+    let mut options = options(list.clone());
+    options.concurrency = 1;
+    let report = run(port, &options);
+    let found = findings(&report, "credentials.default-password");
+    assert_eq!(found.len(), 1, "{}", dump(&report));
+    assert_eq!(found[0].evidence["password"], "meinsm");
+    let coverage = report
+        .checks
+        .iter()
+        .find(|run| run.check == "credentials.default-password")
+        .and_then(|run| run.coverage.clone())
+        .unwrap();
+    assert!(
+        coverage.starts_with(&format!("{} of {}", list.pairs.len(), list.pairs.len())),
+        "{coverage}"
+    );
+    assert!(coverage.contains("0 dropped connections"), "{coverage}");
+}

@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
+use super::analysis::Analysis;
 use super::credentials::{basename, new_finding};
-use super::secrets::pem_blocks;
+use super::secrets::{PemBlock, pem_blocks};
 use super::{Check, CheckInput, CheckMeta, CheckOutput};
 
 const MAX_SCAN_BYTES: usize = 64 * 1024 * 1024;
@@ -114,9 +115,13 @@ fn format_date(timestamp: i64) -> String {
 /// Every certificate in `data`: PEM `CERTIFICATE` blocks, or DER certificates (a whole DER
 /// file or DER embedded in a binary).
 pub fn certificates(data: &[u8]) -> Vec<(usize, CertificateInfo)> {
+    certificates_with(data, &pem_blocks(data))
+}
+
+/// [`certificates`] given the PEM blocks of `data` (from the shared byte pass).
+pub(crate) fn certificates_with(data: &[u8], blocks: &[PemBlock]) -> Vec<(usize, CertificateInfo)> {
     let mut out = Vec::new();
-    let blocks = pem_blocks(data);
-    for block in &blocks {
+    for block in blocks {
         if (block.label == "CERTIFICATE"
             || block.label == "TRUSTED CERTIFICATE"
             || block.label == "X509 CERTIFICATE")
@@ -134,7 +139,7 @@ pub fn certificates(data: &[u8]) -> Vec<(usize, CertificateInfo)> {
     while out.len() < MAX_DER_CERTIFICATES {
         let Some(found) = data
             .get(offset..)
-            .and_then(|rest| rest.windows(2).position(|w| w == [0x30, 0x82]))
+            .and_then(|rest| memchr::memmem::find(rest, &[0x30, 0x82]))
         else {
             break;
         };
@@ -179,24 +184,24 @@ pub static CERTIFICATE: Check = Check {
     run: run_certificate,
 };
 
-fn run_certificate(input: &CheckInput<'_>) -> CheckOutput {
+fn run_certificate(input: &CheckInput<'_>, analysis: &Analysis<'_>) -> CheckOutput {
     let meta = &CERTIFICATE.meta;
     let now = input.options.now.unix_timestamp();
     // The default `now` (the Unix epoch) means no date was given: expiry is not judged.
     let now = (now > 0).then_some(now);
     let mut findings = Vec::new();
     let (mut files, mut total) = (0usize, 0usize);
-    for fs in input.filesystems {
+    for (index, fs) in input.filesystems.iter().enumerate() {
         let mut trust_files: Vec<String> = Vec::new();
         let mut trust_count = 0usize;
         let mut trust_expired = 0usize;
         let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-        for (path, file) in fs.tree.files() {
+        for (path, file, facts) in analysis.files(index) {
             if file.data.len() > MAX_SCAN_BYTES {
                 continue;
             }
             files += 1;
-            let found = certificates(&file.data);
+            let found = certificates_with(&file.data, &facts.pem_blocks);
             if found.is_empty() {
                 continue;
             }

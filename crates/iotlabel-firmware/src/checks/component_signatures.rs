@@ -309,7 +309,12 @@ pub struct ComponentSignature {
 impl ComponentSignature {
     /// Whether the file at `path` (inside a file system, no leading `/`) is one to look in.
     pub fn wants_file(&self, path: &str) -> bool {
-        let rooted = format!("/{path}");
+        self.wants_rooted_file(path, &format!("/{path}"))
+    }
+
+    /// [`ComponentSignature::wants_file`] given `rooted`, the path with a leading `/` (made
+    /// once per file when many signatures ask).
+    pub fn wants_rooted_file(&self, path: &str, rooted: &str) -> bool {
         self.files.iter().any(|glob| {
             glob_matches(glob.as_bytes(), path.as_bytes())
                 || glob_matches(glob.as_bytes(), rooted.as_bytes())

@@ -19,10 +19,12 @@ use iotlabel_core::report::{
 };
 use serde_json::{Map, Value, json};
 
+use super::analysis::Analysis;
 use super::component_signatures::{ComponentSignature, signatures};
 use super::version::Version;
 use super::vulndb::VulnDb;
 use super::{Check, CheckInput, CheckMeta, CheckOutput, Filesystem};
+use crate::vfs::FileEntry;
 
 /// Candidate files searched per signature and file system: enough for every real layout (a
 /// library and its tools), bounded for images with thousands of kernel modules.
@@ -87,11 +89,16 @@ pub fn identify_instances<'s>(
 ) -> Vec<ComponentInstance<'s>> {
     let mut instances: Vec<ComponentInstance<'s>> = Vec::new();
     for (index, filesystem) in filesystems.iter().enumerate() {
+        let files: Vec<(&str, String, &FileEntry)> = filesystem
+            .tree
+            .files()
+            .map(|(path, file)| (path, format!("/{path}"), file))
+            .collect();
         for signature in signatures {
-            let candidates = filesystem
-                .tree
-                .files()
-                .filter(|(path, _)| signature.wants_file(path))
+            let candidates = files
+                .iter()
+                .filter(|(path, rooted, _)| signature.wants_rooted_file(path, rooted))
+                .map(|(path, _, file)| (*path, *file))
                 .take(MAX_FILES_PER_SIGNATURE);
             for (path, file) in candidates {
                 let data = file.data.get(..MAX_BYTES_SEARCHED).unwrap_or(&file.data);
@@ -124,7 +131,15 @@ pub fn identify_components(filesystems: &[Filesystem<'_>]) -> Vec<Component> {
     let Ok(signatures) = signatures() else {
         return Vec::new();
     };
-    identify_instances(filesystems, signatures)
+    report_components(&identify_instances(filesystems, signatures), filesystems)
+}
+
+/// The components of the report for `instances` found in `filesystems`.
+pub fn report_components(
+    instances: &[ComponentInstance<'_>],
+    filesystems: &[Filesystem<'_>],
+) -> Vec<Component> {
+    instances
         .iter()
         .map(|instance| Component {
             name: instance.signature.name.clone(),
@@ -237,11 +252,10 @@ pub fn vulnerability_findings(
     findings
 }
 
-fn run_vulnerable(input: &CheckInput<'_>) -> CheckOutput {
-    let signatures = match signatures() {
-        Ok(signatures) => signatures,
-        Err(error) => return signature_error(error),
-    };
+fn run_vulnerable(input: &CheckInput<'_>, analysis: &Analysis<'_>) -> CheckOutput {
+    if let Err(error) = signatures() {
+        return signature_error(error);
+    }
     let Some(database) = input.options.vulndb.as_ref().map(Arc::as_ref) else {
         return CheckOutput {
             outcome: Some(CheckOutcome::Skipped),
@@ -249,12 +263,15 @@ fn run_vulnerable(input: &CheckInput<'_>) -> CheckOutput {
             ..CheckOutput::default()
         };
     };
-    let instances = identify_instances(input.filesystems, signatures);
-    let findings = vulnerability_findings(&instances, input.filesystems, database);
+    let instances = match analysis.components() {
+        Ok(instances) => instances,
+        Err(error) => return signature_error(error),
+    };
+    let findings = vulnerability_findings(instances, input.filesystems, database);
     CheckOutput {
         coverage: Some(format!(
             "{}, checked against {} vulnerability records",
-            component_count(&instances),
+            component_count(instances),
             database.len()
         )),
         findings,
@@ -315,11 +332,10 @@ pub fn end_of_life_findings(
     findings
 }
 
-fn run_end_of_life(input: &CheckInput<'_>) -> CheckOutput {
-    let signatures = match signatures() {
-        Ok(signatures) => signatures,
-        Err(error) => return signature_error(error),
-    };
+fn run_end_of_life(input: &CheckInput<'_>, analysis: &Analysis<'_>) -> CheckOutput {
+    if let Err(error) = signatures() {
+        return signature_error(error);
+    }
     if input.options.now == time::OffsetDateTime::UNIX_EPOCH {
         return CheckOutput {
             outcome: Some(CheckOutcome::Indeterminate),
@@ -328,7 +344,10 @@ fn run_end_of_life(input: &CheckInput<'_>) -> CheckOutput {
         };
     }
     let today = input.options.now.date();
-    let instances = identify_instances(input.filesystems, signatures);
+    let instances = match analysis.components() {
+        Ok(instances) => instances,
+        Err(error) => return signature_error(error),
+    };
     let with_data = instances
         .iter()
         .filter(|instance| !instance.signature.end_of_life.is_empty())
@@ -336,11 +355,11 @@ fn run_end_of_life(input: &CheckInput<'_>) -> CheckOutput {
     CheckOutput {
         coverage: Some(format!(
             "{}, {} with end-of-life data, as of {}",
-            component_count(&instances),
+            component_count(instances),
             with_data,
             today
         )),
-        findings: end_of_life_findings(&instances, input.filesystems, today),
+        findings: end_of_life_findings(instances, input.filesystems, today),
         ..CheckOutput::default()
     }
 }

@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use iotlabel_core::report::{CheckOutcome, Confidence, Finding, Severity};
@@ -18,6 +19,7 @@ use regex::bytes::Regex as BytesRegex;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use super::analysis::Analysis;
 use super::password_hash::{
     CrackJob, CrackOutcome, CrackStop, ParsedHash, PasswordField, classify_field, crack_all,
     identify,
@@ -265,26 +267,56 @@ fn embedded_account_regex() -> Option<&'static BytesRegex> {
 pub fn collect_accounts(fs: &Filesystem<'_>) -> Vec<Account> {
     let mut accounts = Vec::new();
     for (path, file) in fs.tree.files() {
-        let name = basename(path);
-        let data = &file.data;
-        if data.len() > MAX_SCAN_BYTES {
-            continue;
-        }
-        let source = if is_passwd_name(name) {
-            Some(AccountSource::Passwd)
-        } else if is_shadow_name(name) {
-            Some(AccountSource::Shadow)
-        } else if is_user_hash_name(path, name) {
-            Some(AccountSource::UserHash)
-        } else {
-            None
-        };
-        match (source, as_text(data)) {
-            (Some(source), Some(text)) => parse_account_file(path, &text, source, &mut accounts),
-            _ => scan_embedded_accounts(path, data, &mut accounts),
-        }
+        collect_file_accounts(path, &file.data, &mut accounts, || {
+            let colons: Vec<usize> = memchr::memchr_iter(b':', &file.data)
+                .filter(|&at| matches!(file.data.get(at + 1), Some(b'$' | b'{')))
+                .collect();
+            embedded_accounts_at(path, &file.data, &colons)
+        });
     }
     accounts
+}
+
+/// [`collect_accounts`] with the embedded account lines of each file already found by the
+/// shared byte pass (`facts` in the order of `fs.tree.files()`).
+pub(crate) fn collect_accounts_with(
+    fs: &Filesystem<'_>,
+    facts: &[super::analysis::FileFacts],
+) -> Vec<Account> {
+    let mut accounts = Vec::new();
+    for ((path, file), facts) in fs.tree.files().zip(facts) {
+        collect_file_accounts(path, &file.data, &mut accounts, || {
+            facts.embedded_accounts.clone()
+        });
+    }
+    accounts
+}
+
+/// The account lines of one file: parsed as an account file when its name says so and it is
+/// text, else the `user:hash` lines `embedded` finds in it.
+fn collect_file_accounts(
+    path: &str,
+    data: &[u8],
+    accounts: &mut Vec<Account>,
+    embedded: impl FnOnce() -> Vec<Account>,
+) {
+    let name = basename(path);
+    if data.len() > MAX_SCAN_BYTES {
+        return;
+    }
+    let source = if is_passwd_name(name) {
+        Some(AccountSource::Passwd)
+    } else if is_shadow_name(name) {
+        Some(AccountSource::Shadow)
+    } else if is_user_hash_name(path, name) {
+        Some(AccountSource::UserHash)
+    } else {
+        None
+    };
+    match (source, source.and_then(|_| as_text(data))) {
+        (Some(source), Some(text)) => parse_account_file(path, &text, source, accounts),
+        _ => accounts.extend(embedded()),
+    }
 }
 
 fn parse_account_file(path: &str, text: &str, source: AccountSource, out: &mut Vec<Account>) {
@@ -327,6 +359,35 @@ fn parse_account_file(path: &str, text: &str, source: AccountSource, out: &mut V
             source,
         });
     }
+}
+
+/// The longest user name of an embedded account line (`[A-Za-z_][A-Za-z0-9_.\-]{0,31}`).
+const EMBEDDED_USER_MAX: usize = 32;
+/// The longest hash of an embedded account line, after its colon (`$apr1$` and 300 more).
+const EMBEDDED_HASH_MAX: usize = 306;
+
+/// The `user:hash` account lines embedded in `data`, given the ascending offsets of every `:`
+/// followed by `$` or `{` in it. A match holds exactly one such colon and reaches at most
+/// [`EMBEDDED_USER_MAX`] bytes before it and [`EMBEDDED_HASH_MAX`] after, and the pattern has
+/// no look-around, so searching only the windows around the colons (merged where they touch)
+/// finds exactly the matches a search of the whole file finds, in the same order.
+pub(crate) fn embedded_accounts_at(path: &str, data: &[u8], colons: &[usize]) -> Vec<Account> {
+    let mut windows: Vec<Range<usize>> = Vec::new();
+    for &colon in colons {
+        let start = colon.saturating_sub(EMBEDDED_USER_MAX);
+        let end = (colon + 1 + EMBEDDED_HASH_MAX).min(data.len());
+        match windows.last_mut() {
+            Some(last) if start <= last.end => last.end = last.end.max(end),
+            _ => windows.push(start..end),
+        }
+    }
+    let mut out = Vec::new();
+    for window in windows {
+        if let Some(bytes) = data.get(window) {
+            scan_embedded_accounts(path, bytes, &mut out);
+        }
+    }
+    out
 }
 
 fn scan_embedded_accounts(path: &str, data: &[u8], out: &mut Vec<Account>) {
@@ -378,11 +439,11 @@ fn no_login_shell(shell: Option<&str>) -> bool {
     })
 }
 
-fn account_files_coverage(fs_list: &[Filesystem<'_>]) -> (usize, usize) {
+fn account_files_coverage(fs_list: &[Filesystem<'_>], analysis: &Analysis<'_>) -> (usize, usize) {
     let mut files = 0;
     let mut accounts = 0;
-    for fs in fs_list {
-        let list = collect_accounts(fs);
+    for index in 0..fs_list.len() {
+        let list = analysis.accounts(index);
         let paths: BTreeSet<&str> = list.iter().map(|a| a.path.as_str()).collect();
         files += paths.len();
         accounts += list.len();
@@ -412,16 +473,16 @@ struct PendingHash<'a> {
     also_in: Vec<String>,
 }
 
-fn run_default_password(input: &CheckInput<'_>) -> CheckOutput {
+fn run_default_password(input: &CheckInput<'_>, analysis: &Analysis<'_>) -> CheckOutput {
     let meta = &DEFAULT_PASSWORD.meta;
     let budget = input.options.crack_budget_per_hash;
     let mut pending: Vec<PendingHash<'_>> = Vec::new();
     // Hashes of schemes this build cannot compute (yescrypt `$y$`, scrypt `$7$` in shadow, ...).
     let mut unsupported: BTreeSet<String> = BTreeSet::new();
-    for fs in input.filesystems {
+    for (index, fs) in input.filesystems.iter().enumerate() {
         // One job per (user, hash) per file system: shadow and shadow- often repeat it.
         let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
-        for account in collect_accounts(fs) {
+        for account in analysis.accounts(index).iter().cloned() {
             if account.field == PasswordField::Unrecognised
                 && matches!(
                     account.source,
@@ -494,7 +555,7 @@ fn run_default_password(input: &CheckInput<'_>) -> CheckOutput {
         ));
     }
     let coverage = if pending.is_empty() {
-        let (files, accounts) = account_files_coverage(input.filesystems);
+        let (files, accounts) = account_files_coverage(input.filesystems, analysis);
         format!(
             "no crackable password hash found ({files} account files, {accounts} account lines in {} file systems)",
             input.filesystems.len()
@@ -601,14 +662,14 @@ pub static EMPTY_PASSWORD: Check = Check {
     run: run_empty_password,
 };
 
-fn run_empty_password(input: &CheckInput<'_>) -> CheckOutput {
+fn run_empty_password(input: &CheckInput<'_>, analysis: &Analysis<'_>) -> CheckOutput {
     let meta = &EMPTY_PASSWORD.meta;
     let mut findings = Vec::new();
     let mut checked = 0;
-    for fs in input.filesystems {
-        let accounts = collect_accounts(fs);
+    for (index, fs) in input.filesystems.iter().enumerate() {
+        let accounts = analysis.accounts(index);
         let mut reported: BTreeSet<String> = BTreeSet::new();
-        for account in &accounts {
+        for account in accounts {
             checked += 1;
             let (how, scheme) = match &account.field {
                 PasswordField::Empty => {
@@ -684,12 +745,12 @@ pub static EXTRA_ROOT_ACCOUNT: Check = Check {
     run: run_extra_root_account,
 };
 
-fn run_extra_root_account(input: &CheckInput<'_>) -> CheckOutput {
+fn run_extra_root_account(input: &CheckInput<'_>, analysis: &Analysis<'_>) -> CheckOutput {
     let meta = &EXTRA_ROOT_ACCOUNT.meta;
     let mut findings = Vec::new();
     let mut checked = 0;
-    for fs in input.filesystems {
-        let accounts = collect_accounts(fs);
+    for (index, fs) in input.filesystems.iter().enumerate() {
+        let accounts = analysis.accounts(index);
         for account in accounts
             .iter()
             .filter(|a| a.source == AccountSource::Passwd)
@@ -701,7 +762,7 @@ fn run_extra_root_account(input: &CheckInput<'_>) -> CheckOutput {
             let (state, confidence) = match &account.field {
                 PasswordField::Locked => continue,
                 PasswordField::Shadowed => {
-                    match shadow_field(&accounts, &account.path, &account.user) {
+                    match shadow_field(accounts, &account.path, &account.user) {
                         Some(PasswordField::Locked) => continue,
                         Some(PasswordField::Empty) => {
                             ("no password (shadow)", Confidence::Confirmed)
@@ -1057,7 +1118,7 @@ pub static FIXED_CONFIG_PASSWORD: Check = Check {
     run: run_fixed_config_password,
 };
 
-fn run_fixed_config_password(input: &CheckInput<'_>) -> CheckOutput {
+fn run_fixed_config_password(input: &CheckInput<'_>, _: &Analysis<'_>) -> CheckOutput {
     let meta = &FIXED_CONFIG_PASSWORD.meta;
     let mut findings = Vec::new();
     let mut files = 0;
@@ -1341,7 +1402,7 @@ fn plausible_wifi_key(value: &str) -> bool {
         || (matches!(len, 10 | 26) && hex)
 }
 
-fn run_wifi_key(input: &CheckInput<'_>) -> CheckOutput {
+fn run_wifi_key(input: &CheckInput<'_>, _: &Analysis<'_>) -> CheckOutput {
     let meta = &WIFI_KEY.meta;
     let mut findings = Vec::new();
     let mut files = 0;
@@ -1599,7 +1660,61 @@ mod tests {
         );
     }
 
+    /// `user:hash` lines found by searching the whole of `data`, as before the shared byte pass.
+    fn whole_file_accounts(data: &[u8]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        scan_embedded_accounts("blob", data, &mut out);
+        out.into_iter()
+            .map(|a| match a.field {
+                PasswordField::Hash(hash) => (a.user, hash.text),
+                other => (a.user, format!("{other:?}")),
+            })
+            .collect()
+    }
+
+    fn windowed_accounts(data: &[u8]) -> Vec<(String, String)> {
+        let anchors = crate::checks::analysis::Anchors::scan(data);
+        embedded_accounts_at("blob", data, &anchors.account_colons)
+            .into_iter()
+            .map(|a| match a.field {
+                PasswordField::Hash(hash) => (a.user, hash.text),
+                other => (a.user, format!("{other:?}")),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn windowed_account_search_finds_long_names_and_hashes() {
+        let mut data = b"\x00\x01".to_vec();
+        data.extend(b"a_very_long_user_name_of_forty_characters");
+        data.extend(
+            b":$1$abcdefgh$l/LAqC8oJERu7Cmx6trtY/\x00admin:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\x00",
+        );
+        data.extend(b"root:$apr1$");
+        data.extend(vec![b'a'; 320]);
+        data.extend(b"\x00x:$6$");
+        let whole = whole_file_accounts(&data);
+        assert_eq!(whole.len(), 2, "{whole:?}");
+        // The leftmost start: the user name is cut to its longest allowed length, 32.
+        assert_eq!(whole[0].0, "ng_user_name_of_forty_characters");
+        assert_eq!(windowed_accounts(&data), whole);
+    }
+
     proptest! {
+        #[test]
+        fn windowed_account_search_equals_whole_file_search(parts in proptest::collection::vec(prop_oneof![
+            Just(b"root".to_vec()), Just(b"admin_user.name-1".to_vec()), Just(b":".to_vec()),
+            Just(b"$1$".to_vec()), Just(b"$apr1$".to_vec()), Just(b"$6$".to_vec()), Just(b"$2b$".to_vec()),
+            Just(b"{SHA}".to_vec()), Just(b"W6ph5Mm5Pz8GgiULbPgzG37mj9g=".to_vec()),
+            Just(b"abcdefgh$l/LAqC8oJERu7Cmx6trtY/".to_vec()),
+            "[A-Za-z0-9./]{1,320}".prop_map(String::into_bytes),
+            "[A-Za-z_]{20,40}".prop_map(String::into_bytes),
+            proptest::collection::vec(any::<u8>(), 0..4),
+        ], 0..24)) {
+            let data = parts.concat();
+            prop_assert_eq!(windowed_accounts(&data), whole_file_accounts(&data));
+        }
+
         #[test]
         fn hostile_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
             let mut tree = Tree::new();

@@ -150,7 +150,7 @@ pub static SECURITY_TXT: Check = Check {
     run: run_security_txt,
 };
 
-fn run_security_txt(input: &CheckInput<'_>) -> CheckOutput {
+fn run_security_txt(input: &CheckInput<'_>, _: &super::analysis::Analysis<'_>) -> CheckOutput {
     let meta = &SECURITY_TXT.meta;
     let now = now_of(input);
     let mut findings = Vec::new();
@@ -376,7 +376,7 @@ pub static SUPPORT_PERIOD: Check = Check {
     run: run_support_period,
 };
 
-fn run_support_period(input: &CheckInput<'_>) -> CheckOutput {
+fn run_support_period(input: &CheckInput<'_>, _: &super::analysis::Analysis<'_>) -> CheckOutput {
     let meta = &SUPPORT_PERIOD.meta;
     let now = input.options.now.date();
     let judge_end = now_of(input).is_some();
@@ -540,7 +540,7 @@ pub static MODEL_METADATA: Check = Check {
     run: run_model_metadata,
 };
 
-fn run_model_metadata(input: &CheckInput<'_>) -> CheckOutput {
+fn run_model_metadata(input: &CheckInput<'_>, _: &super::analysis::Analysis<'_>) -> CheckOutput {
     let meta = &MODEL_METADATA.meta;
     let mut findings = Vec::new();
     let mut searched = 0;
@@ -715,7 +715,10 @@ mod tests {
             filesystems: &filesystems,
             options: &options,
         };
-        (check.run)(&input)
+        (check.run)(
+            &input,
+            &crate::checks::analysis::Analysis::new(&filesystems),
+        )
     }
 
     #[test]

@@ -208,13 +208,14 @@ pub fn analyse_elf(data: &[u8]) -> Option<ElfHardening> {
     })
 }
 
-/// The hardening of every ELF file of one file system, in path order.
+/// The hardening of every ELF file of one file system, in path order (parsed on every core).
 pub fn analyse_filesystem(filesystem: &Filesystem<'_>) -> Vec<(String, ElfHardening)> {
-    filesystem
-        .tree
-        .files()
-        .filter_map(|(path, file)| analyse_elf(&file.data).map(|h| (path.to_owned(), h)))
-        .collect()
+    super::analysis::map_files(filesystem, |path, file| {
+        analyse_elf(&file.data).map(|h| (path.to_owned(), h))
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// A property some binaries lack.
@@ -388,7 +389,7 @@ fn filesystem_findings(
     findings
 }
 
-fn run_hardening(input: &CheckInput<'_>) -> CheckOutput {
+fn run_hardening(input: &CheckInput<'_>, _: &super::analysis::Analysis<'_>) -> CheckOutput {
     let mut findings = Vec::new();
     let mut total = 0;
     for filesystem in input.filesystems {

@@ -1,6 +1,8 @@
 //! Checks over an unpacked image. One file per check with its metadata next to its logic, and
 //! one line in [`CHECKS`]. A check reports, it does not fail: a panic inside one is caught and
-//! reported as an `error` outcome for that check alone.
+//! reported as an `error` outcome for that check alone. What several checks need (the byte
+//! scan of every file, parsed account files, component identification) is computed once per
+//! run in [`analysis::Analysis`], which every check receives next to its input.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
@@ -12,6 +14,9 @@ use iotlabel_core::report::{
 
 use crate::vfs::Tree;
 
+pub use analysis::Analysis;
+
+pub mod analysis;
 pub mod certificates;
 pub mod component_signatures;
 pub mod components;
@@ -95,11 +100,12 @@ pub struct CheckOutput {
     pub reason: Option<String>,
 }
 
-/// A check: its metadata and its logic.
+/// A check: its metadata and its logic. The logic reads the input and, for what other checks
+/// need too, the run's shared [`Analysis`] of that input.
 #[derive(Debug)]
 pub struct Check {
     pub meta: CheckMeta,
-    pub run: fn(&CheckInput<'_>) -> CheckOutput,
+    pub run: fn(&CheckInput<'_>, &Analysis<'_>) -> CheckOutput,
 }
 
 /// Every check. One line per check.
@@ -142,8 +148,23 @@ pub fn run_all(input: &CheckInput<'_>) -> (Vec<Finding>, Vec<CheckRun>) {
 }
 
 /// Runs `checks` (a subset in tests) on every core: checks only read the trees, so they run
-/// side by side; the results keep the order of `checks`.
+/// side by side; the results keep the order of `checks`. The shared analysis lives for this
+/// call.
 pub fn run_checks(checks: &[&Check], input: &CheckInput<'_>) -> (Vec<Finding>, Vec<CheckRun>) {
+    run_checks_with(checks, input, &Analysis::new(input.filesystems))
+}
+
+/// [`run_checks`] with a shared analysis the caller keeps (to read the components it
+/// identified, or to time its parts). An analysis of other file systems than
+/// `input.filesystems` is not used: the checks then get a fresh one.
+pub fn run_checks_with(
+    checks: &[&Check],
+    input: &CheckInput<'_>,
+    analysis: &Analysis<'_>,
+) -> (Vec<Finding>, Vec<CheckRun>) {
+    if !analysis.is_of(input.filesystems) {
+        return run_checks(checks, input);
+    }
     let workers = std::thread::available_parallelism()
         .map(std::num::NonZeroUsize::get)
         .unwrap_or(1)
@@ -161,7 +182,7 @@ pub fn run_checks(checks: &[&Check], input: &CheckInput<'_>) -> (Vec<Finding>, V
                     let Some(check) = checks.get(index) else {
                         break;
                     };
-                    let result = run_one(check, input);
+                    let result = run_one(check, input, analysis);
                     if let Ok(mut results) = results.lock() {
                         results[index] = Some(result);
                     }
@@ -184,9 +205,13 @@ pub fn run_checks(checks: &[&Check], input: &CheckInput<'_>) -> (Vec<Finding>, V
 }
 
 /// Runs one check, turning a panic into an `error` outcome for that check alone.
-fn run_one(check: &Check, input: &CheckInput<'_>) -> (Vec<Finding>, CheckRun) {
+fn run_one(
+    check: &Check,
+    input: &CheckInput<'_>,
+    analysis: &Analysis<'_>,
+) -> (Vec<Finding>, CheckRun) {
     let provisions = check.meta.provision_ids();
-    match catch_unwind(AssertUnwindSafe(|| (check.run)(input))) {
+    match catch_unwind(AssertUnwindSafe(|| (check.run)(input, analysis))) {
         Ok(output) => {
             let outcome = output.outcome.unwrap_or(if output.findings.is_empty() {
                 CheckOutcome::Clean
@@ -224,11 +249,11 @@ fn run_one(check: &Check, input: &CheckInput<'_>) -> (Vec<Finding>, CheckRun) {
 mod tests {
     use super::*;
 
-    fn crashes(_: &CheckInput<'_>) -> CheckOutput {
+    fn crashes(_: &CheckInput<'_>, _: &Analysis<'_>) -> CheckOutput {
         panic!("boom")
     }
 
-    fn finds_nothing(_: &CheckInput<'_>) -> CheckOutput {
+    fn finds_nothing(_: &CheckInput<'_>, _: &Analysis<'_>) -> CheckOutput {
         CheckOutput {
             coverage: Some("0 files".into()),
             ..CheckOutput::default()

@@ -10,6 +10,7 @@
 //! `secrets.certificate`). One finding per distinct key per file.
 
 use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use base64::Engine as _;
@@ -20,6 +21,7 @@ use sha2::{Digest, Sha256};
 use x509_parser::der_parser::ber::{BerObject, BerObjectContent};
 use x509_parser::der_parser::{parse_ber, parse_der};
 
+use super::analysis::Analysis;
 use super::credentials::{as_text, basename, masked, new_finding, value_digest};
 use super::{Check, CheckInput, CheckMeta, CheckOutput, Filesystem};
 
@@ -49,11 +51,7 @@ pub struct PemBlock {
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|window| window == needle)
-        .map(|at| at + from)
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|at| at + from)
 }
 
 /// The label after a `-----BEGIN ` or `-----END ` marker at `label_start`: upper-case letters,
@@ -71,14 +69,28 @@ fn marker_label(data: &[u8], label_start: usize) -> Option<(&[u8], usize)> {
     valid.then_some((label, label_start + close + 5))
 }
 
+const PEM_BEGIN: &[u8] = b"-----BEGIN ";
+const PEM_END: &[u8] = b"-----END ";
+
 /// Every PEM block in `data`, text or binary. One pass finds the END markers, so a file full
 /// of unmatched BEGIN markers costs linear time, not a search to the end for each.
 pub fn pem_blocks(data: &[u8]) -> Vec<PemBlock> {
-    const BEGIN: &[u8] = b"-----BEGIN ";
-    const END: &[u8] = b"-----END ";
+    let begins: Vec<usize> = memchr::memmem::find_iter(data, PEM_BEGIN).collect();
+    let ends: Vec<usize> = memchr::memmem::find_iter(data, PEM_END).collect();
+    pem_blocks_at(data, &begins, &ends)
+}
+
+/// [`pem_blocks`] given the offsets of every `-----BEGIN ` and `-----END ` marker in `data`,
+/// ascending (from the shared byte pass).
+pub(crate) fn pem_blocks_at(data: &[u8], begins: &[usize], end_markers: &[usize]) -> Vec<PemBlock> {
+    const BEGIN: &[u8] = PEM_BEGIN;
+    const END: &[u8] = PEM_END;
     let mut ends: HashMap<&[u8], Vec<usize>> = HashMap::new();
     let mut cursor = 0;
-    while let Some(at) = find(data, END, cursor) {
+    for &at in end_markers {
+        if at < cursor {
+            continue;
+        }
         cursor = at + END.len();
         if let Some((label, _)) = marker_label(data, at + END.len()) {
             ends.entry(label).or_default().push(at);
@@ -87,7 +99,7 @@ pub fn pem_blocks(data: &[u8]) -> Vec<PemBlock> {
     let mut out = Vec::new();
     let mut cursor = 0;
     while out.len() < MAX_PEM_BLOCKS {
-        let Some(start) = find(data, BEGIN, cursor) else {
+        let Some(&start) = begins.get(begins.partition_point(|p| *p < cursor)) else {
             break;
         };
         cursor = start + BEGIN.len();
@@ -515,9 +527,14 @@ fn der_key_at(data: &[u8], offset: usize) -> Option<(KeyInfo, usize)> {
 /// DER keys and keys embedded in binaries), and whole-file Dropbear keys. Returns (offset, key
 /// bytes digest, info).
 pub fn private_keys(data: &[u8]) -> Vec<(usize, String, KeyInfo)> {
+    private_keys_with(data, &pem_blocks(data))
+}
+
+/// [`private_keys`] given the PEM blocks of `data` (from the shared byte pass).
+pub(crate) fn private_keys_with(data: &[u8], blocks: &[PemBlock]) -> Vec<(usize, String, KeyInfo)> {
     let mut out = Vec::new();
-    for block in pem_blocks(data) {
-        if let Some(info) = private_key_from_pem(&block) {
+    for block in blocks {
+        if let Some(info) = private_key_from_pem(block) {
             let digest = hex::encode(Sha256::digest(&block.der));
             out.push((block.offset, digest, info));
         }
@@ -531,7 +548,7 @@ pub fn private_keys(data: &[u8]) -> Vec<(usize, String, KeyInfo)> {
     let mut offset = 0;
     while let Some(found) = data
         .get(offset..)
-        .and_then(|rest| rest.iter().position(|b| *b == 0x30))
+        .and_then(|rest| memchr::memchr(0x30, rest))
     {
         let at = offset + found;
         offset = at + 1;
@@ -573,19 +590,19 @@ pub static PRIVATE_KEY: Check = Check {
     run: run_private_key,
 };
 
-fn run_private_key(input: &CheckInput<'_>) -> CheckOutput {
+fn run_private_key(input: &CheckInput<'_>, analysis: &Analysis<'_>) -> CheckOutput {
     let meta = &PRIVATE_KEY.meta;
     let mut findings = Vec::new();
     let (mut files, mut bytes) = (0usize, 0usize);
-    for fs in input.filesystems {
-        for (path, file) in fs.tree.files() {
+    for (index, fs) in input.filesystems.iter().enumerate() {
+        for (path, file, facts) in analysis.files(index) {
             if file.data.len() > MAX_SCAN_BYTES {
                 continue;
             }
             files += 1;
             bytes += file.data.len();
             let mut seen = BTreeSet::new();
-            for (offset, digest, info) in private_keys(&file.data) {
+            for (offset, digest, info) in private_keys_with(&file.data, &facts.pem_blocks) {
                 if !seen.insert(digest.clone()) {
                     continue;
                 }
@@ -685,24 +702,58 @@ pub static API_TOKEN: Check = Check {
     run: run_api_token,
 };
 
-/// Token formats with a distinctive prefix: (kind, pattern).
-const TOKEN_PATTERNS: &[(&str, &str)] = &[
-    ("aws-access-key-id", r"\b((?:AKIA|ASIA)[0-9A-Z]{16})\b"),
-    ("google-api-key", r"\b(AIza[0-9A-Za-z_\-]{35})"),
-    ("github-token", r"\b(gh[pousr]_[A-Za-z0-9]{36})\b"),
+/// Token formats with a distinctive prefix: (kind, pattern, the literal prefixes every match
+/// starts with). The prefixes are the anchors of the shared byte pass: the pattern is only
+/// tried where one occurs. `(?i)` folds `s` to `ſ` (U+017F) too, hence its spellings.
+const TOKEN_PATTERNS: &[(&str, &str, &[&str])] = &[
+    (
+        "aws-access-key-id",
+        r"\b((?:AKIA|ASIA)[0-9A-Z]{16})\b",
+        &["AKIA", "ASIA"],
+    ),
+    ("google-api-key", r"\b(AIza[0-9A-Za-z_\-]{35})", &["AIza"]),
+    (
+        "github-token",
+        r"\b(gh[pousr]_[A-Za-z0-9]{36})\b",
+        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+    ),
     (
         "github-fine-grained-token",
         r"\b(github_pat_[A-Za-z0-9_]{82})\b",
+        &["github_pat_"],
     ),
-    ("slack-token", r"\b(xox[baprs]-[0-9A-Za-z\-]{10,72})"),
-    ("stripe-live-key", r"\b([sr]k_live_[0-9A-Za-z]{24,99})\b"),
+    (
+        "slack-token",
+        r"\b(xox[baprs]-[0-9A-Za-z\-]{10,72})",
+        &["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"],
+    ),
+    (
+        "stripe-live-key",
+        r"\b([sr]k_live_[0-9A-Za-z]{24,99})\b",
+        &["sk_live_", "rk_live_"],
+    ),
     (
         "azure-storage-account-key",
         r"AccountKey=([A-Za-z0-9+/]{86}==)",
+        &["AccountKey="],
     ),
     (
         "aws-secret-access-key",
         r#"(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})\b"#,
+        &[
+            "aws",
+            "awS",
+            "aWs",
+            "aWS",
+            "Aws",
+            "AwS",
+            "AWs",
+            "AWS",
+            "aw\u{17f}",
+            "aW\u{17f}",
+            "Aw\u{17f}",
+            "AW\u{17f}",
+        ],
     ),
 ];
 
@@ -712,16 +763,72 @@ const EXAMPLE_TOKENS: &[&str] = &[
     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 ];
 
-fn token_regexes() -> &'static [(&'static str, regex::bytes::Regex)] {
-    static RE: OnceLock<Vec<(&'static str, regex::bytes::Regex)>> = OnceLock::new();
+/// The literal prefixes of each token kind, in the order of the kinds.
+pub(crate) fn token_prefixes() -> &'static [&'static [&'static str]] {
+    static PREFIXES: OnceLock<Vec<&'static [&'static str]>> = OnceLock::new();
+    PREFIXES.get_or_init(|| {
+        TOKEN_PATTERNS
+            .iter()
+            .map(|(_, _, prefixes)| *prefixes)
+            .collect()
+    })
+}
+
+/// The token patterns compiled as `regex::bytes::Regex` compiles them, for anchored searches
+/// (the `regex` crate has none): same syntax and match settings, so the same matches.
+fn token_regexes() -> &'static [Option<regex_automata::meta::Regex>] {
+    static RE: OnceLock<Vec<Option<regex_automata::meta::Regex>>> = OnceLock::new();
     RE.get_or_init(|| {
         TOKEN_PATTERNS
             .iter()
-            .filter_map(|(kind, pattern)| {
-                regex::bytes::Regex::new(pattern).ok().map(|re| (*kind, re))
+            .map(|(_, pattern, _)| {
+                regex_automata::meta::Builder::new()
+                    .configure(
+                        regex_automata::meta::Config::new()
+                            .nfa_size_limit(Some(10 * (1 << 20)))
+                            .hybrid_cache_capacity(2 * (1 << 20))
+                            .match_kind(regex_automata::MatchKind::LeftmostFirst)
+                            .utf8_empty(false),
+                    )
+                    .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+                    .build(pattern)
+                    .ok()
             })
             .collect()
     })
+}
+
+/// Every token match in `data`: (kind index, byte range of the token value), kind by kind in
+/// the patterns' order, each kind's matches in order; the same as searching the whole of
+/// `data` with each pattern for its successive non-overlapping matches. `anchors` gives, per
+/// kind, the ascending offsets of its prefixes: a match can only start at one of them, so the
+/// pattern is tried there alone, anchored, with the rest of `data` around it for `\b`.
+pub(crate) fn token_matches_at(data: &[u8], anchors: &[Vec<usize>]) -> Vec<(usize, Range<usize>)> {
+    let mut out = Vec::new();
+    for (kind, regex) in token_regexes().iter().enumerate() {
+        let (Some(regex), Some(starts)) = (regex, anchors.get(kind)) else {
+            continue;
+        };
+        let mut captures = regex.create_captures();
+        let mut resume = 0;
+        for &start in starts {
+            if start < resume {
+                continue;
+            }
+            let input = regex_automata::Input::new(data)
+                .range(start..)
+                .anchored(regex_automata::Anchored::Yes);
+            regex.search_captures(&input, &mut captures);
+            let Some(found) = captures.get_match() else {
+                continue;
+            };
+            resume = found.end().max(start + 1);
+            if let Some(value) = captures.get_group(1) {
+                out.push((kind, value.range()));
+            }
+        }
+    }
+    out
 }
 
 fn generic_secret_key(key: &str) -> bool {
@@ -767,12 +874,12 @@ fn entropy(value: &str) -> f64 {
         .sum()
 }
 
-fn run_api_token(input: &CheckInput<'_>) -> CheckOutput {
+fn run_api_token(input: &CheckInput<'_>, analysis: &Analysis<'_>) -> CheckOutput {
     let meta = &API_TOKEN.meta;
     let mut findings = Vec::new();
     let (mut files, mut configs) = (0, 0);
-    for fs in input.filesystems {
-        for (path, file) in fs.tree.files() {
+    for (index, fs) in input.filesystems.iter().enumerate() {
+        for (path, file, facts) in analysis.files(index) {
             if file.data.len() > MAX_SCAN_BYTES {
                 continue;
             }
@@ -802,15 +909,16 @@ fn run_api_token(input: &CheckInput<'_>) -> CheckOutput {
                         &[kind, &digest],
                     ));
                 };
-            for (kind, regex) in token_regexes() {
-                for captures in regex.captures_iter(&file.data) {
-                    if let Some(value) = captures
-                        .get(1)
-                        .and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
-                    {
-                        report(kind, value, Confidence::Likely, &mut findings);
-                    }
-                }
+            for (kind, range) in &facts.tokens {
+                let (Some((kind, _, _)), Some(value)) = (
+                    TOKEN_PATTERNS.get(*kind),
+                    file.data
+                        .get(range.clone())
+                        .and_then(|bytes| std::str::from_utf8(bytes).ok()),
+                ) else {
+                    continue;
+                };
+                report(kind, value, Confidence::Likely, &mut findings);
             }
             if file.data.len() <= 2 * 1024 * 1024
                 && super::credentials::is_config_path(path)
@@ -1015,6 +1123,133 @@ mod tests {
             data.extend(b"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----");
             let _ = private_keys(&data);
             let _ = pem_blocks(&data);
+        }
+
+        #[test]
+        fn anchored_token_search_equals_whole_file_search(parts in proptest::collection::vec(token_fragment(), 0..24)) {
+            let data = parts.concat();
+            let anchors = crate::checks::analysis::Anchors::scan(&data);
+            let anchored: Vec<(usize, Vec<u8>)> = token_matches_at(&data, &anchors.tokens)
+                .into_iter()
+                .map(|(kind, range)| (kind, data[range].to_vec()))
+                .collect();
+            prop_assert_eq!(anchored, whole_file_tokens(&data));
+        }
+
+        #[test]
+        fn pem_blocks_from_anchors_equal_the_marker_search(parts in proptest::collection::vec(prop_oneof![
+            Just(b"-----BEGIN RSA PRIVATE KEY-----\n".to_vec()),
+            Just(b"-----END RSA PRIVATE KEY-----\n".to_vec()),
+            Just(b"-----BEGIN CERTIFICATE-----".to_vec()),
+            Just(b"-----END CERTIFICATE-----".to_vec()),
+            Just(b"------BEGIN X-----".to_vec()),
+            Just(b"-----END ".to_vec()),
+            Just(b"Proc-Type: 4,ENCRYPTED\n".to_vec()),
+            Just(b"MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..8),
+        ], 0..16)) {
+            let data = parts.concat();
+            let anchors = crate::checks::analysis::Anchors::scan(&data);
+            let from_anchors = pem_blocks_at(&data, &anchors.pem_begin, &anchors.pem_end);
+            prop_assert_eq!(&from_anchors, &pem_blocks(&data));
+            prop_assert_eq!(from_anchors, marker_search_pem_blocks(&data));
+        }
+    }
+
+    /// Pieces of text that make token matches, near-misses and word-boundary edge cases.
+    fn token_fragment() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(b"AKIA".to_vec()),
+            Just(b"ASIA".to_vec()),
+            Just(b"AKIAQWERTYUIOPASDFGH".to_vec()),
+            Just(b"AIza".to_vec()),
+            Just(b"AIzaSyD3x4mpl3k3yF0rT3st1ngOnlyABCDEFGH".to_vec()),
+            Just(b"ghp_".to_vec()),
+            Just(b"ghs_0123456789abcdefghijABCDEFGHIJklmnopqr".to_vec()),
+            Just(b"github_pat_".to_vec()),
+            Just(b"xoxb-".to_vec()),
+            Just(b"xoxp-1234567890-abc".to_vec()),
+            Just(b"sk_live_".to_vec()),
+            Just(b"rk_live_0123456789abcdefghijklmnop".to_vec()),
+            Just(b"AccountKey=".to_vec()),
+            Just(b"AWS_SECRET_ACCESS_KEY".to_vec()),
+            Just(b"aws_secret_access_key = ".to_vec()),
+            Just("aw\u{17f}secretaccesskey:".as_bytes().to_vec()),
+            Just(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKE".to_vec()),
+            Just(b"\"  \t".to_vec()),
+            Just("\u{e9}".as_bytes().to_vec()),
+            "[A-Za-z0-9+/]{1,90}".prop_map(String::into_bytes),
+            proptest::collection::vec(any::<u8>(), 0..4),
+        ]
+    }
+
+    /// Each token pattern over the whole of `data`, as the check searched before the shared
+    /// byte pass.
+    fn whole_file_tokens(data: &[u8]) -> Vec<(usize, Vec<u8>)> {
+        let mut out = Vec::new();
+        for (kind, (_, pattern, _)) in TOKEN_PATTERNS.iter().enumerate() {
+            let regex = regex::bytes::Regex::new(pattern).unwrap();
+            for captures in regex.captures_iter(data) {
+                out.push((kind, captures[1].to_vec()));
+            }
+        }
+        out
+    }
+
+    /// PEM blocks found by searching for each marker from a cursor, as `pem_blocks` did before
+    /// the marker offsets came from the shared byte pass.
+    fn marker_search_pem_blocks(data: &[u8]) -> Vec<PemBlock> {
+        let (begins, ends) = (b"-----BEGIN ", b"-----END ");
+        let naive = |from: usize, needle: &[u8]| -> Option<usize> {
+            data.get(from..)?
+                .windows(needle.len())
+                .position(|window| window == needle)
+                .map(|at| at + from)
+        };
+        let mut begin_list = Vec::new();
+        let mut cursor = 0;
+        while let Some(at) = naive(cursor, begins) {
+            begin_list.push(at);
+            cursor = at + 1;
+        }
+        let mut end_list = Vec::new();
+        let mut cursor = 0;
+        while let Some(at) = naive(cursor, ends) {
+            end_list.push(at);
+            cursor = at + ends.len();
+        }
+        pem_blocks_at(data, &begin_list, &end_list)
+    }
+
+    #[test]
+    fn every_token_pattern_starts_with_one_of_its_prefixes() {
+        for (kind, pattern, prefixes) in TOKEN_PATTERNS {
+            assert!(!prefixes.is_empty(), "{kind}");
+            let regex = regex::bytes::Regex::new(pattern).unwrap();
+            // A sample of each kind is found by the anchored search.
+            let samples: &[&[u8]] = &[
+                b"x AKIAQWERTYUIOPASDFGH y",
+                b"AIzaSyD3x4mpl3k3yF0rT3st1ngOnlyABCDEFGH",
+                b"ghs_0123456789abcdefghijABCDEFGHIJklmnopqr",
+                b"xoxp-1234567890-abc",
+                b"rk_live_0123456789abcdefghijklmnop",
+                b"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKE",
+            ];
+            for sample in samples {
+                if let Some(found) = regex.find(sample) {
+                    assert!(
+                        prefixes
+                            .iter()
+                            .any(|p| sample[found.start()..].starts_with(p.as_bytes())),
+                        "{kind}: a match in {sample:?} starts with none of its prefixes"
+                    );
+                    let anchors = crate::checks::analysis::Anchors::scan(sample);
+                    assert_eq!(
+                        token_matches_at(sample, &anchors.tokens).len(),
+                        whole_file_tokens(sample).len()
+                    );
+                }
+            }
         }
     }
 }

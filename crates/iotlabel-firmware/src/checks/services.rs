@@ -597,7 +597,7 @@ pub static TELNET: Check = Check {
         rationale: "Telnet sends passwords in clear text and is the login service automated \
                     attacks (Mirai) scan for; it is rarely needed for the product's use.",
     },
-    run: |input| {
+    run: |input, _| {
         service_findings(input, &TELNET.meta, ServiceKind::Telnet, |started| {
             match login_option_shell(&started.args) {
                 Some(shell) => (
@@ -627,7 +627,7 @@ pub static FTP: Check = Check {
         rationale: "FTP sends credentials and files in clear text; a server listening by \
                     default widens the attack surface.",
     },
-    run: |input| {
+    run: |input, _| {
         service_findings(input, &FTP.meta, ServiceKind::Ftp, |started| {
             (
                 Severity::Medium,
@@ -647,7 +647,7 @@ pub static TFTP: Check = Check {
         rationale: "TFTP has no authentication at all: anyone on the network can read (and \
                     often write) the files it serves.",
     },
-    run: |input| {
+    run: |input, _| {
         service_findings(input, &TFTP.meta, ServiceKind::Tftp, |started| {
             (
                 Severity::High,
@@ -670,7 +670,7 @@ pub static DEBUG_DAEMON: Check = Check {
         rationale: "A debugger server, Android debug bridge or listening shell started at boot \
                     is a debug interface reachable over the network without access control.",
     },
-    run: |input| {
+    run: |input, _| {
         service_findings(input, &DEBUG_DAEMON.meta, ServiceKind::Debug, |started| {
             let what = match started.program.as_str() {
                 "nc" | "netcat" | "ncat" | "socat" => "a listening shell (bind shell)",
@@ -702,7 +702,7 @@ pub static SERIAL_SHELL: Check = Check {
     run: run_serial_shell,
 };
 
-fn run_serial_shell(input: &CheckInput<'_>) -> CheckOutput {
+fn run_serial_shell(input: &CheckInput<'_>, _: &super::analysis::Analysis<'_>) -> CheckOutput {
     let meta = &SERIAL_SHELL.meta;
     let mut findings = Vec::new();
     let mut lines = 0;
@@ -812,7 +812,7 @@ fn sshd_directives(text: &str) -> BTreeMap<String, (String, usize)> {
     out
 }
 
-fn run_ssh_root_password(input: &CheckInput<'_>) -> CheckOutput {
+fn run_ssh_root_password(input: &CheckInput<'_>, _: &super::analysis::Analysis<'_>) -> CheckOutput {
     let meta = &SSH_ROOT_PASSWORD.meta;
     let mut findings = Vec::new();
     let mut checked = Vec::new();

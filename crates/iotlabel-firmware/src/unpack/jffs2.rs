@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 
 use crate::limits::LimitHit;
-use crate::unpack::{Format, UnpackContext, UnpackError, Unpacked, ubifs_lzo};
+use crate::unpack::{Format, UnpackContext, UnpackError, Unpacked, parallel, ubifs_lzo};
 use crate::vfs::{FileEntry, Node, Tree};
 
 /// The jffs2 format: magic 0x1985 in either byte order, with a valid node header CRC.
@@ -480,13 +480,100 @@ impl Fragments {
     }
 }
 
-/// Rebuilds one regular file from its nodes (sorted by version), at most `cap` bytes long.
-/// Returns the contents and whether the cap cut them.
+/// Data nodes decompressed ahead of use, by where their payload starts (unique per node).
+type Decoded = HashMap<usize, Result<Vec<u8>, Jffs2DataError>>;
+
+/// Node output decompressed ahead at a time, at most (bounds what waits in [`Decoded`]).
+const DECODE_AHEAD_BYTES: u64 = 32 << 20;
+
+/// The payload of a data node as stored.
+fn payload<'d>(data: &'d [u8], node: &InodeNode) -> &'d [u8] {
+    data.get(node.data_start..node.data_start.saturating_add(node.data_len))
+        .unwrap_or_default()
+}
+
+/// Whether [`build_contents`] decompresses `node` (given room for it under the cap).
+fn holds_data(node: &InodeNode) -> bool {
+    node.dsize > 0 && node.compr != COMPR_ZERO && node.dsize as usize <= MAX_NODE_DATA
+}
+
+/// One data node to decompress ahead.
+struct NodeWork<'d> {
+    data_start: usize,
+    compr: u8,
+    payload: &'d [u8],
+    dsize: usize,
+    result: Option<Result<Vec<u8>, Jffs2DataError>>,
+}
+
+/// Decompresses, on every core, the data nodes of the regular files among `entries[first..]`
+/// not built yet, about [`DECODE_AHEAD_BYTES`] of output at a time, into `decoded`; returns
+/// the index of the first entry not considered. [`build_contents`] takes them from there, in
+/// its own order, so the result is that of decompressing node by node.
+fn decode_ahead(
+    data: &[u8],
+    found: &Scan,
+    entries: &[(Vec<u8>, Dirent)],
+    first: usize,
+    built: &HashMap<u32, Vec<u8>>,
+    decoded: &mut Decoded,
+) -> usize {
+    let mut work: Vec<NodeWork<'_>> = Vec::new();
+    let mut inodes = HashSet::new();
+    let mut bytes = 0u64;
+    let mut next = first;
+    while let Some((_, entry)) = entries.get(next) {
+        if bytes >= DECODE_AHEAD_BYTES {
+            break;
+        }
+        next += 1;
+        let Some(nodes) = found.inodes.get(&entry.ino) else {
+            continue;
+        };
+        let regular = nodes
+            .last()
+            .is_some_and(|node| node.mode & S_IFMT == S_IFREG);
+        if !regular || built.contains_key(&entry.ino) || !inodes.insert(entry.ino) {
+            continue;
+        }
+        for node in nodes.iter().filter(|node| holds_data(node)) {
+            if decoded.contains_key(&node.data_start) {
+                continue;
+            }
+            bytes = bytes.saturating_add(u64::from(node.dsize));
+            work.push(NodeWork {
+                data_start: node.data_start,
+                compr: node.compr,
+                payload: payload(data, node),
+                dsize: node.dsize as usize,
+                result: None,
+            });
+        }
+    }
+    let stored: u64 = work.iter().map(|node| node.payload.len() as u64).sum();
+    parallel::for_each(
+        &mut work,
+        parallel::threads_for(stored),
+        || (),
+        |_, node| node.result = Some(decompress_node(node.compr, node.payload, node.dsize)),
+    );
+    for node in work {
+        if let Some(result) = node.result {
+            decoded.insert(node.data_start, result);
+        }
+    }
+    next
+}
+
+/// Rebuilds one regular file from its nodes (sorted by version), at most `cap` bytes long,
+/// taking nodes decompressed ahead from `decoded`. Returns the contents and whether the cap
+/// cut them.
 fn build_contents(
     data: &[u8],
     nodes: &[InodeNode],
     cap: usize,
     errors: &mut BTreeMap<String, u64>,
+    decoded: &mut Decoded,
 ) -> (Vec<u8>, bool) {
     let mut fragments = Fragments::default();
     let mut capped = false;
@@ -508,10 +595,10 @@ fn build_contents(
                 .entry(format!("data node claims {dsize} bytes"))
                 .or_default() += 1;
         } else if offset < cap {
-            let payload = data
-                .get(node.data_start..node.data_start.saturating_add(node.data_len))
-                .unwrap_or_default();
-            match decompress_node(node.compr, payload, dsize) {
+            let result = decoded
+                .remove(&node.data_start)
+                .unwrap_or_else(|| decompress_node(node.compr, payload(data, node), dsize));
+            match result {
                 Ok(mut bytes) => {
                     bytes.truncate(cap - offset);
                     fragments.write(offset, bytes);
@@ -565,12 +652,16 @@ pub fn unpack(data: &[u8], ctx: &mut UnpackContext<'_>) -> Result<Unpacked, Unpa
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     let mut visited: HashSet<u32> = HashSet::from([ROOT_INO]);
     let mut contents_cache: HashMap<u32, Vec<u8>> = HashMap::new();
+    let mut decoded: Decoded = HashMap::new();
     let mut pending: Vec<(u32, String, usize)> = vec![(ROOT_INO, String::new(), 0)];
     while let Some((dir_ino, prefix, depth)) = pending.pop() {
         let Some(entries) = children.get(&dir_ino) else {
             continue;
         };
-        for (name, entry) in entries {
+        // Nodes decoded ahead for another directory's files are not needed any more.
+        decoded.clear();
+        let mut decoded_up_to = 0usize;
+        for (index, (name, entry)) in entries.iter().enumerate() {
             let name = String::from_utf8_lossy(name);
             if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
                 ctx.diagnostic(format!("jffs2: entry with unusable name {name:?} skipped"));
@@ -642,8 +733,19 @@ pub fn unpack(data: &[u8], ctx: &mut UnpackContext<'_>) -> Result<Unpacked, Unpa
                     let contents = if let Some(cached) = contents_cache.get(&entry.ino) {
                         cached.clone()
                     } else {
+                        if index >= decoded_up_to {
+                            decoded_up_to = decode_ahead(
+                                data,
+                                &found,
+                                entries,
+                                index,
+                                &contents_cache,
+                                &mut decoded,
+                            );
+                        }
                         let cap = usize::try_from(ctx.budget.bytes_left()).unwrap_or(usize::MAX);
-                        let (contents, capped) = build_contents(data, nodes, cap, &mut errors);
+                        let (contents, capped) =
+                            build_contents(data, nodes, cap, &mut errors, &mut decoded);
                         if capped {
                             ctx.limit_hit(LimitHit::TotalBytes(
                                 ctx.budget.limits().max_total_bytes,

@@ -16,6 +16,7 @@ pub mod gzip;
 pub mod jffs2;
 pub mod lz4;
 pub mod lzma;
+pub mod parallel;
 pub mod romfs;
 pub mod sevenzip;
 pub mod squashfs;

@@ -15,8 +15,13 @@
 //! reference cycles end), paths nest at most [`MAX_DEPTH`] deep, and every produced file or
 //! node goes through [`UnpackContext`] (budget and path sanitising). A damaged image yields
 //! whatever could be read plus diagnostics.
+//!
+//! Speed: the walk reads metadata only and stages each file; data blocks and fragments are
+//! then decoded on every core straight into the files' buffers (`data.rs`), with the same
+//! tree, diagnostics and limits as a block-after-block read.
 
 mod codec;
+mod data;
 mod legacy;
 mod v4;
 
@@ -27,7 +32,7 @@ pub use codec::Compression;
 
 use crate::limits::LimitHit;
 use crate::unpack::{Format, UnpackContext, UnpackError, Unpacked};
-use crate::vfs::{FileEntry, Node, Tree};
+use crate::vfs::{Node, Tree};
 
 /// Squashfs 4.0 (Linux 2.6.29 and later), little-endian or AVM's big-endian variant.
 pub const SQUASHFS_V4: Format = Format {
@@ -347,10 +352,15 @@ struct Reader<'a> {
     fragment_blocks: HashMap<u64, Rc<Vec<u8>>>,
     uids: Vec<u32>,
     gids: Vec<u32>,
-    scratch: Vec<u8>,
     /// File bytes this image may still produce (input size times the ratio limit).
     output_left: u64,
     problems: Vec<String>,
+    /// What the walk met since the last settle, in walk order (see `data`).
+    staged: Vec<data::Staged>,
+    /// Sizes of the staged files, reserved against the budget and `output_left`.
+    reserved: u64,
+    /// Fragment blocks decoded ahead by a settle, by start offset, not yet charged.
+    predecoded: HashMap<u64, Result<Vec<u8>, String>>,
 }
 
 /// Most problems reported for one image (a badly damaged image repeats itself).
@@ -374,11 +384,13 @@ impl<'a> Reader<'a> {
             fragment_blocks: HashMap::new(),
             uids: Vec::new(),
             gids: Vec::new(),
-            scratch: Vec::new(),
             output_left: (data.len() as u64)
                 .saturating_mul(max_ratio)
                 .max(MIN_OUTPUT_ALLOWANCE),
             problems: Vec::new(),
+            staged: Vec::new(),
+            reserved: 0,
+            predecoded: HashMap::new(),
         }
     }
 
@@ -418,17 +430,7 @@ impl<'a> Reader<'a> {
     }
 
     fn slice(&self, start: u64, len: u64) -> Result<&'a [u8], String> {
-        let data: &'a [u8] = self.data;
-        usize::try_from(start)
-            .ok()
-            .zip(usize::try_from(len).ok())
-            .and_then(|(start, len)| data.get(start..start.checked_add(len)?))
-            .ok_or_else(|| {
-                format!(
-                    "range {start}+{len} lies outside the image ({} bytes)",
-                    data.len()
-                )
-            })
+        data::slice_of(self.data, start, len)
     }
 
     /// The decompressed metadata block whose header sits at absolute offset `at`.
@@ -577,42 +579,20 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Decompresses a data block (at most one block size) into `self.scratch`.
-    fn data_block(&mut self, start: u64, word: u32, expected: usize) -> Result<(), String> {
-        let size = u64::from(word & !BLOCK_UNCOMPRESSED);
-        let body = self.slice(start, size)?;
-        let cap = self.block_size as usize;
-        if word & BLOCK_UNCOMPRESSED != 0 {
-            if body.len() > cap {
-                return Err(format!(
-                    "stored block at {start} larger than the block size"
-                ));
-            }
-            self.scratch.clear();
-            self.scratch.extend_from_slice(body);
-            return Ok(());
-        }
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let result = codec::decompress(self.compression, body, cap, Some(expected), &mut scratch);
-        self.scratch = scratch;
-        result.map_err(|error| format!("data block at {start}: {error}"))
-    }
-
     fn fragment_block(&mut self, index: u32) -> Result<Rc<Vec<u8>>, String> {
         let (start, word) = self.fragment_entry(index)?;
         if let Some(block) = self.fragment_blocks.get(&start) {
             return Ok(Rc::clone(block));
         }
-        let cap = self.block_size as usize;
-        let size = u64::from(word & !BLOCK_UNCOMPRESSED);
-        let body = self.slice(start, size)?;
-        let data = if word & BLOCK_UNCOMPRESSED != 0 {
-            body.get(..cap.min(body.len())).unwrap_or(body).to_vec()
-        } else {
-            let mut out = Vec::new();
-            codec::decompress(self.compression, body, cap, None, &mut out)
-                .map_err(|error| format!("fragment block at {start}: {error}"))?;
-            out
+        let data = match self.predecoded.remove(&start) {
+            Some(decoded) => decoded?,
+            None => data::decode_fragment(
+                self.data,
+                self.compression,
+                self.block_size as usize,
+                start,
+                word,
+            )?,
         };
         self.metadata_bytes = self.metadata_bytes.saturating_add(data.len() as u64);
         if self.metadata_bytes > MAX_METADATA_BYTES {
@@ -621,98 +601,6 @@ impl<'a> Reader<'a> {
         let block = Rc::new(data);
         self.fragment_blocks.insert(start, Rc::clone(&block));
         Ok(block)
-    }
-
-    /// A regular file's contents. On damage, what could be read (holes zero-filled) plus the
-    /// first problem met.
-    fn file_data(
-        &mut self,
-        file: &FileInode,
-        ctx: &mut UnpackContext<'_>,
-    ) -> Result<(Vec<u8>, Option<String>), LimitOrError> {
-        if file.size > ctx.budget.bytes_left() {
-            return Err(LimitOrError::Limit(LimitHit::TotalBytes(
-                ctx.budget.limits().max_total_bytes,
-            )));
-        }
-        // Sparse blocks and repeated block references cost no input: cap the image's output
-        // by the budget's compression ratio too, so a small image cannot expand to the whole
-        // budget.
-        if file.size > self.output_left {
-            return Err(LimitOrError::Limit(LimitHit::Ratio(
-                ctx.budget.limits().max_ratio,
-            )));
-        }
-        let size = usize::try_from(file.size)
-            .map_err(|_| LimitOrError::Error("file too large".to_owned()))?;
-        let block_size = self.block_size as usize;
-        let mut list_cursor = file.block_list;
-        let list = self
-            .read_metadata(
-                &mut list_cursor,
-                usize::try_from(file.block_count.saturating_mul(4)).unwrap_or(usize::MAX),
-            )
-            .map_err(LimitOrError::Error)?;
-        let mut content = Vec::with_capacity(size.min(16 << 20));
-        let mut problem = None;
-        let mut damaged = false;
-        let mut position = file.blocks_start;
-        for chunk in list.chunks_exact(4) {
-            let word = read_u32(chunk, 0, self.order).unwrap_or(0);
-            let expected = block_size.min(size - content.len());
-            if word & !BLOCK_UNCOMPRESSED == 0 {
-                // A sparse block: zeros, nothing stored.
-                content.resize(content.len() + expected, 0);
-                continue;
-            }
-            match self.data_block(position, word, expected) {
-                Ok(()) => {
-                    let take = self.scratch.len().min(expected);
-                    content.extend_from_slice(self.scratch.get(..take).unwrap_or_default());
-                    if take < expected {
-                        problem.get_or_insert_with(|| {
-                            format!("data block at {position} is {take} bytes short")
-                        });
-                        content.resize(content.len() + expected - take, 0);
-                    }
-                }
-                Err(error) => {
-                    // The rest of the file is kept short rather than zero-filled: a damaged
-                    // block list should not turn into output.
-                    problem.get_or_insert(error);
-                    damaged = true;
-                    break;
-                }
-            }
-            position = position.saturating_add(u64::from(word & !BLOCK_UNCOMPRESSED));
-        }
-        if let Some((index, offset)) = file.fragment.filter(|_| !damaged) {
-            let tail = size - content.len();
-            if tail > 0 {
-                match self.fragment_block(index) {
-                    Ok(block) => {
-                        let start = offset as usize;
-                        match block.get(start..start.saturating_add(tail)) {
-                            Some(bytes) => content.extend_from_slice(bytes),
-                            None => {
-                                problem.get_or_insert_with(|| {
-                                    format!("fragment {index} too short for offset {offset}+{tail}")
-                                });
-                            }
-                        }
-                    }
-                    Err(error) => {
-                        problem.get_or_insert(error);
-                    }
-                }
-            }
-        }
-        if content.len() < size {
-            problem.get_or_insert_with(|| "file data incomplete".to_owned());
-        }
-        content.truncate(size);
-        self.output_left = self.output_left.saturating_sub(content.len() as u64);
-        Ok((content, problem))
     }
 
     /// Walks the tree from the root directory, adding every entry to `tree`. False when the
@@ -736,6 +624,25 @@ impl<'a> Reader<'a> {
             self.problem("root inode is not a directory".to_owned());
             return false;
         };
+        self.walk_directories(
+            (root_block, root_offset),
+            (start_block, offset, listing_size),
+            ctx,
+            tree,
+        );
+        // Whatever the walk staged is decoded and added, also when it stopped at a limit.
+        self.settle(ctx, tree);
+        true
+    }
+
+    /// The walk below the root directory: stages every entry (see `data`).
+    fn walk_directories(
+        &mut self,
+        (root_block, root_offset): (u64, usize),
+        (start_block, offset, listing_size): (u64, usize, u64),
+        ctx: &mut UnpackContext<'_>,
+        tree: &mut Tree,
+    ) {
         let max_entries = ctx.budget.limits().max_files.saturating_mul(2);
         let mut visited_entries = 0u64;
         let mut expanded: HashSet<(u64, usize)> = HashSet::new();
@@ -747,7 +654,7 @@ impl<'a> Reader<'a> {
                 Ok(entries) => entries,
                 Err(error) => {
                     let shown = if path.is_empty() { "/" } else { path.as_str() };
-                    self.problem(format!("directory {shown}: {error}"));
+                    self.note(format!("directory {shown}: {error}"));
                     continue;
                 }
             };
@@ -757,18 +664,18 @@ impl<'a> Reader<'a> {
                 // limit is reached, or after twice that many entries were looked at.
                 visited_entries += 1;
                 if visited_entries > max_entries {
-                    self.problem(format!(
+                    self.note(format!(
                         "walk stopped after {max_entries} directory entries"
                     ));
-                    return true;
+                    return;
                 }
                 if ctx.budget.files_used() >= ctx.budget.limits().max_files {
                     ctx.limit_hit(LimitHit::Files(ctx.budget.limits().max_files));
-                    return true;
+                    return;
                 }
                 let name = String::from_utf8_lossy(&entry.name).into_owned();
                 if name.is_empty() || name == "." || name == ".." || name.contains('/') {
-                    self.problem(format!("entry with invalid name {name:?} skipped"));
+                    self.note(format!("entry with invalid name {name:?} skipped"));
                     continue;
                 }
                 let child = if path.is_empty() {
@@ -779,7 +686,7 @@ impl<'a> Reader<'a> {
                 let inode = match self.read_inode(entry.inode_block, entry.inode_offset) {
                     Ok(inode) => inode,
                     Err(error) => {
-                        self.problem(format!("{child}: inode unreadable: {error}"));
+                        self.note(format!("{child}: inode unreadable: {error}"));
                         continue;
                     }
                 };
@@ -793,50 +700,41 @@ impl<'a> Reader<'a> {
                         listing_size,
                     } => {
                         if !expanded.insert((entry.inode_block, entry.inode_offset)) {
-                            self.problem(format!(
+                            self.note(format!(
                                 "{child}: directory already visited (reference cycle), skipped"
                             ));
                             continue;
                         }
                         if depth + 1 >= MAX_DEPTH {
-                            self.problem(format!("{child}: nesting deeper than {MAX_DEPTH}"));
+                            self.note(format!("{child}: nesting deeper than {MAX_DEPTH}"));
                             continue;
                         }
                         let mode = S_IFDIR | permissions;
-                        if ctx.add_node(tree, &child, Node::Dir { mode }) {
+                        if self.stage_node(ctx, &child, Node::Dir { mode }) {
                             pending.push((child, start_block, offset, listing_size, depth + 1));
                         }
                     }
-                    InodeKind::File(file) => match self.file_data(&file, ctx) {
-                        Ok((data, problem)) => {
-                            if let Some(problem) = problem {
-                                self.problem(format!("{child}: {problem}"));
+                    InodeKind::File(file) => {
+                        let owner = (S_IFREG | permissions, uid, gid);
+                        match self.stage_file(&file, &child, owner, ctx, tree) {
+                            Ok(()) => {}
+                            Err(LimitOrError::Limit(hit)) => ctx.limit_hit(hit),
+                            Err(LimitOrError::Error(error)) => {
+                                self.note(format!("{child}: {error}"));
                             }
-                            let entry = FileEntry {
-                                data,
-                                mode: S_IFREG | permissions,
-                                uid,
-                                gid,
-                            };
-                            ctx.add_file(tree, &child, entry);
                         }
-                        Err(LimitOrError::Limit(hit)) => ctx.limit_hit(hit),
-                        Err(LimitOrError::Error(error)) => {
-                            self.problem(format!("{child}: {error}"));
-                        }
-                    },
+                    }
                     InodeKind::Symlink { target } => {
                         let target = String::from_utf8_lossy(&target).into_owned();
-                        ctx.add_node(tree, &child, Node::Symlink { target });
+                        self.stage_node(ctx, &child, Node::Symlink { target });
                     }
                     InodeKind::Special { type_bits } => {
                         let mode = type_bits | permissions;
-                        ctx.add_node(tree, &child, Node::Special { mode });
+                        self.stage_node(ctx, &child, Node::Special { mode });
                     }
                 }
             }
         }
-        true
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 
 use crate::limits::LimitHit;
-use crate::unpack::{Format, UnpackContext, UnpackError, Unpacked, ubifs_lzo};
+use crate::unpack::{Format, UnpackContext, UnpackError, Unpacked, parallel, ubifs_lzo};
 use crate::vfs::{FileEntry, Node, Tree};
 
 /// The UBIFS format: a superblock node (magic 0x06101831, type 6) with a valid CRC.
@@ -530,7 +530,17 @@ fn replay_journal(data: &[u8], sb: &Superblock, found: &mut Found) -> u64 {
     replayed
 }
 
-/// Rebuilds a regular file of `size` bytes (at most `cap`) from its data blocks.
+/// One data block of a file to decompress, and how that went.
+struct BlockWork<'d> {
+    offset: usize,
+    compr: u16,
+    payload: &'d [u8],
+    block_size: usize,
+    result: Option<Result<Vec<u8>, UbifsDataError>>,
+}
+
+/// Rebuilds a regular file of `size` bytes (at most `cap`) from its data blocks, decompressed
+/// on every core and written in block order.
 fn build_contents(
     data: &[u8],
     blocks: Option<&BTreeMap<u32, Block>>,
@@ -543,6 +553,7 @@ fn build_contents(
     let Some(blocks) = blocks else {
         return contents;
     };
+    let mut work: Vec<BlockWork<'_>> = Vec::new();
     for (&block, entry) in blocks {
         let offset = (block as usize).saturating_mul(BLOCK_SIZE);
         if offset >= length {
@@ -553,11 +564,31 @@ fn build_contents(
         else {
             continue;
         };
-        let block_size = (le32(node, 40).unwrap_or(0) as usize).min(BLOCK_SIZE);
-        let compr = le16(node, 44).unwrap_or(u16::MAX);
-        let payload = node.get(DATA_NODE_LEN..).unwrap_or_default();
-        match decompress_block(compr, payload, block_size) {
-            Ok(bytes) => {
+        work.push(BlockWork {
+            offset,
+            compr: le16(node, 44).unwrap_or(u16::MAX),
+            payload: node.get(DATA_NODE_LEN..).unwrap_or_default(),
+            block_size: (le32(node, 40).unwrap_or(0) as usize).min(BLOCK_SIZE),
+            result: None,
+        });
+    }
+    let stored: u64 = work.iter().map(|block| block.payload.len() as u64).sum();
+    parallel::for_each(
+        &mut work,
+        parallel::threads_for(stored),
+        || (),
+        |_, block| {
+            block.result = Some(decompress_block(
+                block.compr,
+                block.payload,
+                block.block_size,
+            ));
+        },
+    );
+    for block in work {
+        match block.result {
+            Some(Ok(bytes)) => {
+                let offset = block.offset;
                 let end = (offset + bytes.len()).min(length);
                 if let (Some(target), Some(source)) =
                     (contents.get_mut(offset..end), bytes.get(..end - offset))
@@ -565,7 +596,8 @@ fn build_contents(
                     target.copy_from_slice(source);
                 }
             }
-            Err(error) => *errors.entry(error.to_string()).or_default() += 1,
+            Some(Err(error)) => *errors.entry(error.to_string()).or_default() += 1,
+            None => *errors.entry("block not decoded".to_owned()).or_default() += 1,
         }
     }
     contents

@@ -1,18 +1,20 @@
 //! SSH password logins with russh, offering the legacy key exchanges, host-key types, ciphers
 //! and MACs that old dropbear builds need (group1/group14-sha1, ssh-rsa, ssh-dss, CBC, SHA-1).
 //! Proof is an authenticated session that runs an echo of a marker; a session without exec
-//! support is still proof of login (the server said "success" to the password).
+//! support is still proof of login (the server said "success" to the password). A worker
+//! keeps its connection (after key exchange) for the next password of the same user while
+//! the server answers failures, as SSH allows several tries per connection.
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use russh::client::{self, Config, Handler};
+use russh::client::{self, AuthResult, Config, Handler};
 use russh::keys::{Algorithm, EcdsaCurve, HashAlg, PublicKeyOrCertificate};
 use russh::{ChannelMsg, Preferred, cipher, kex, mac};
 
-use crate::login::{Attempt, Authenticator};
+use crate::login::{Attempt, Authenticator, LoginSession};
 use crate::net::{excerpt, random_token};
 
 const KEX: &[kex::Name] = &[
@@ -118,7 +120,7 @@ impl Handler for KeyRecorder {
 }
 
 /// SSH password logins against one service.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SshAuthenticator {
     pub addr: SocketAddr,
     pub timeout: Duration,
@@ -129,8 +131,21 @@ enum Failure {
     Failed(String),
 }
 
+/// An SSH connection after key exchange, kept for the next password of the same user while
+/// the server allows more tries (dropbear: 10, OpenSSH: MaxAuthTries 6). Only the same user:
+/// dropbear and OpenSSH both close the connection when the user name changes.
+struct Connection {
+    handle: client::Handle<KeyRecorder>,
+    host_key: Arc<Mutex<Option<String>>>,
+    user: String,
+}
+
 impl SshAuthenticator {
-    async fn try_login(&self, user: &str, password: &str) -> Result<Attempt, Failure> {
+    pub fn new(addr: SocketAddr, timeout: Duration) -> SshAuthenticator {
+        SshAuthenticator { addr, timeout }
+    }
+
+    async fn connect(&self) -> Result<Connection, Failure> {
         let timeout = self.timeout;
         let stream = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(self.addr))
             .await
@@ -139,7 +154,7 @@ impl SshAuthenticator {
         let recorder = KeyRecorder::default();
         let host_key = recorder.host_key.clone();
         let config = Arc::new(legacy_config(timeout));
-        let mut handle =
+        let handle =
             tokio::time::timeout(timeout, client::connect_stream(config, stream, recorder))
                 .await
                 .map_err(|_| Failure::Dropped("key exchange timed out".into()))?
@@ -149,73 +164,177 @@ impl SshAuthenticator {
                     }
                     other => Failure::Failed(format!("key exchange failed: {other}")),
                 })?;
-        let result = tokio::time::timeout(timeout, handle.authenticate_password(user, password))
-            .await
-            .map_err(|_| Failure::Dropped("no answer to the password".into()))?
-            .map_err(|error| Failure::Dropped(error.to_string()))?;
-        if !result.success() {
-            return Ok(Attempt::Rejected);
-        }
-        let key = host_key
-            .lock()
-            .ok()
-            .and_then(|slot| slot.clone())
-            .unwrap_or_default();
-        let token = random_token(10);
-        let marker = format!("IOTLABEL{token}");
-        let echoed = tokio::time::timeout(timeout, async {
-            let mut channel = handle.channel_open_session().await.ok()?;
-            channel
-                .exec(true, format!("echo IOTLABEL\"\"{token}"))
-                .await
-                .ok()?;
-            let mut output = Vec::new();
-            while let Some(message) = channel.wait().await {
-                match message {
-                    ChannelMsg::Data { data } => {
-                        output.extend_from_slice(&data);
-                        if output.len() > 4096 {
-                            break;
-                        }
-                    }
-                    ChannelMsg::Eof | ChannelMsg::Close => break,
-                    _ => {}
-                }
-            }
-            Some(output)
+        Ok(Connection {
+            handle,
+            host_key,
+            user: String::new(),
         })
+    }
+
+    /// One password on an established connection. `Ok(Some(connection))` is a rejection
+    /// with the connection still usable for another try.
+    async fn login(
+        &self,
+        mut connection: Connection,
+        user: &str,
+        password: &str,
+    ) -> Result<(Attempt, Option<Connection>), Failure> {
+        let timeout = self.timeout;
+        connection.user = user.to_owned();
+        let result = tokio::time::timeout(
+            timeout,
+            connection.handle.authenticate_password(user, password),
+        )
         .await
+        .map_err(|_| Failure::Dropped("no answer to the password".into()))?
+        .map_err(|error| Failure::Dropped(error.to_string()))?;
+        if let AuthResult::Failure {
+            remaining_methods, ..
+        } = &result
+        {
+            // russh reports a connection closed before the answer as a failure with no
+            // methods left; a real USERAUTH_FAILURE lists the methods that can continue.
+            if remaining_methods.is_empty() {
+                return Err(Failure::Dropped(
+                    "the connection closed before the server answered the password".into(),
+                ));
+            }
+            let keep = !connection.handle.is_closed();
+            return Ok((Attempt::Rejected, keep.then_some(connection)));
+        }
+        let Connection {
+            handle, host_key, ..
+        } = connection;
+        Ok((prove(handle, host_key, user, password, timeout).await, None))
+    }
+
+    async fn try_login(&self, user: &str, password: &str) -> Result<Attempt, Failure> {
+        let connection = self.connect().await?;
+        Ok(self.login(connection, user, password).await?.0)
+    }
+}
+
+/// After USERAUTH_SUCCESS: runs an echo of a marker for the proof, then disconnects.
+async fn prove(
+    handle: client::Handle<KeyRecorder>,
+    host_key: Arc<Mutex<Option<String>>>,
+    user: &str,
+    password: &str,
+    timeout: Duration,
+) -> Attempt {
+    let key = host_key
+        .lock()
         .ok()
-        .flatten();
-        let _ = handle
-            .disconnect(russh::Disconnect::ByApplication, "", "en")
-            .await;
-        let proof = match echoed {
-            Some(output) if String::from_utf8_lossy(&output).contains(&marker) => format!(
-                "SSH password login {user}:{password} succeeded (host key {key}); exec `echo` printed {}",
-                excerpt(&output, 80).trim()
-            ),
-            _ => format!(
-                "SSH password login {user}:{password} succeeded (host key {key}): the server answered USERAUTH_SUCCESS; exec was not available"
-            ),
-        };
-        Ok(Attempt::Accepted { proof })
+        .and_then(|slot| slot.clone())
+        .unwrap_or_default();
+    let token = random_token(10);
+    let marker = format!("IOTLABEL{token}");
+    let echoed = tokio::time::timeout(timeout, async {
+        let mut channel = handle.channel_open_session().await.ok()?;
+        channel
+            .exec(true, format!("echo IOTLABEL\"\"{token}"))
+            .await
+            .ok()?;
+        let mut output = Vec::new();
+        while let Some(message) = channel.wait().await {
+            match message {
+                ChannelMsg::Data { data } => {
+                    output.extend_from_slice(&data);
+                    if output.len() > 4096 {
+                        break;
+                    }
+                }
+                ChannelMsg::Eof | ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        Some(output)
+    })
+    .await
+    .ok()
+    .flatten();
+    let _ = handle
+        .disconnect(russh::Disconnect::ByApplication, "", "en")
+        .await;
+    let proof = match echoed {
+        Some(output) if String::from_utf8_lossy(&output).contains(&marker) => format!(
+            "SSH password login {user}:{password} succeeded (host key {key}); exec `echo` printed {}",
+            excerpt(&output, 80).trim()
+        ),
+        _ => format!(
+            "SSH password login {user}:{password} succeeded (host key {key}): the server answered USERAUTH_SUCCESS; exec was not available"
+        ),
+    };
+    Attempt::Accepted { proof }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Attempt> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Attempt::Failed(format!("no async runtime: {error}")))
+}
+
+fn attempt_of(result: Result<Attempt, Failure>) -> Attempt {
+    match result {
+        Ok(attempt) => attempt,
+        Err(Failure::Dropped(why)) => Attempt::Dropped(why),
+        Err(Failure::Failed(why)) => Attempt::Failed(why),
     }
 }
 
 impl Authenticator for SshAuthenticator {
     fn attempt(&self, user: &str, password: &str) -> Attempt {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
+        match runtime() {
+            Ok(runtime) => attempt_of(runtime.block_on(self.try_login(user, password))),
+            Err(attempt) => attempt,
+        }
+    }
+
+    fn session(&self) -> Box<dyn LoginSession + '_> {
+        Box::new(SshSession {
+            authenticator: self,
+            kept: None,
+            runtime: runtime(),
+        })
+    }
+}
+
+/// One worker's logins on one connection while the server keeps answering failures.
+struct SshSession<'a> {
+    authenticator: &'a SshAuthenticator,
+    // Declared before the runtime: the connection is dropped while its runtime still exists.
+    kept: Option<Connection>,
+    runtime: Result<tokio::runtime::Runtime, Attempt>,
+}
+
+impl LoginSession for SshSession<'_> {
+    fn attempt(&mut self, user: &str, password: &str) -> Attempt {
+        let authenticator = self.authenticator;
+        let runtime = match &self.runtime {
             Ok(runtime) => runtime,
-            Err(error) => return Attempt::Failed(format!("no async runtime: {error}")),
+            Err(attempt) => return attempt.clone(),
         };
-        match runtime.block_on(self.try_login(user, password)) {
-            Ok(attempt) => attempt,
-            Err(Failure::Dropped(why)) => Attempt::Dropped(why),
-            Err(Failure::Failed(why)) => Attempt::Failed(why),
+        if let Some(connection) = self.kept.take().filter(|kept| kept.user == user) {
+            // A kept connection the server closed (its limit of tries) is not a drop by the
+            // device: the attempt is made again on a new connection.
+            if let Ok((attempt, reusable)) =
+                runtime.block_on(authenticator.login(connection, user, password))
+            {
+                self.kept = reusable;
+                return attempt;
+            }
+        }
+        let result = runtime.block_on(async {
+            let connection = authenticator.connect().await?;
+            authenticator.login(connection, user, password).await
+        });
+        match result {
+            Ok((attempt, reusable)) => {
+                self.kept = reusable;
+                attempt
+            }
+            Err(failure) => attempt_of(Err(failure)),
         }
     }
 }

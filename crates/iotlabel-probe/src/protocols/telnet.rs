@@ -1,11 +1,13 @@
 //! Telnet: option negotiation (written here: refuse every option except echo and
 //! suppress-go-ahead, which login prompts need), prompt detection and a login whose success is
-//! proven by an echoed marker command, never by the look of a prompt.
+//! proven by an echoed marker command, never by the look of a prompt. A worker keeps its
+//! connection after a rejection when the device answers it with a fresh prompt.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::login::{Attempt, Authenticator};
+use crate::login::{Attempt, Authenticator, LoginSession};
 use crate::net::{Conn, NetError, contains_ignore_case, excerpt, random_token};
 
 const IAC: u8 = 255;
@@ -170,34 +172,113 @@ fn looks_rejected(data: &[u8]) -> bool {
         || is_password_prompt(data)
 }
 
+/// The prompt a connection is waiting at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prompt {
+    Login,
+    /// A device that asks for a password only.
+    Password,
+}
+
+fn prompt_of(data: &[u8]) -> Option<Prompt> {
+    if is_password_prompt(data) {
+        Some(Prompt::Password)
+    } else if is_login_prompt(data) {
+        Some(Prompt::Login)
+    } else {
+        None
+    }
+}
+
+/// A connection kept between attempts: busybox and most device logins allow a few tries per
+/// connection and answer a failure with a fresh prompt.
+#[derive(Debug)]
+struct OpenLogin {
+    session: Session,
+    /// The prompt the connection opened with; a reused connection must be back at it.
+    first: Prompt,
+    /// Whether the last reply already ended with that prompt.
+    at_prompt: bool,
+}
+
+/// How one login on a connection ended.
+struct LoginEnd {
+    attempt: Attempt,
+    /// The connection, when the protocol allows another try on it.
+    reusable: Option<OpenLogin>,
+}
+
 /// Telnet logins against one service.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TelnetAuthenticator {
     pub addr: SocketAddr,
     pub timeout: Duration,
+    /// Cleared when a kept connection did not come back to its prompt in time: from then on
+    /// every attempt opens its own connection.
+    reuse: AtomicBool,
 }
 
 impl TelnetAuthenticator {
-    fn try_login(&self, user: &str, password: &str) -> Result<Attempt, NetError> {
+    pub fn new(addr: SocketAddr, timeout: Duration) -> TelnetAuthenticator {
+        TelnetAuthenticator {
+            addr,
+            timeout,
+            reuse: AtomicBool::new(true),
+        }
+    }
+
+    /// Opens a connection and reads up to the first prompt.
+    fn open(&self) -> Result<Result<OpenLogin, Attempt>, NetError> {
         let mut session = Session::open(self.addr, self.timeout)?;
-        let banner = session.read_until(self.timeout, &|data| {
-            is_login_prompt(data) || is_password_prompt(data)
-        })?;
-        if !is_password_prompt(&banner) {
-            if !is_login_prompt(&banner) {
-                if session.conn.is_closed() {
-                    return Ok(Attempt::Dropped("closed before the login prompt".into()));
-                }
-                return Ok(Attempt::Failed(format!(
-                    "no login prompt (got \"{}\")",
-                    excerpt(&banner, 80)
-                )));
-            }
+        let banner = session.read_until(self.timeout, &|data| prompt_of(data).is_some())?;
+        match prompt_of(&banner) {
+            Some(first) => Ok(Ok(OpenLogin {
+                session,
+                first,
+                at_prompt: true,
+            })),
+            None if session.conn.is_closed() => Ok(Err(Attempt::Dropped(
+                "closed before the login prompt".into(),
+            ))),
+            None => Ok(Err(Attempt::Failed(format!(
+                "no login prompt (got \"{}\")",
+                excerpt(&banner, 80)
+            )))),
+        }
+    }
+
+    /// Brings a kept connection back to the prompt it opened with, or says it cannot be used.
+    fn back_at_prompt(&self, open: &mut OpenLogin) -> Result<bool, NetError> {
+        if open.at_prompt {
+            return Ok(true);
+        }
+        let seen = open
+            .session
+            .read_until(self.timeout, &|data| prompt_of(data).is_some())?;
+        if prompt_of(&seen) == Some(open.first) {
+            open.at_prompt = true;
+            return Ok(true);
+        }
+        if !open.session.conn.is_closed() && prompt_of(&seen).is_none() {
+            // Neither a prompt nor a close: this device does not take another try here.
+            self.reuse.store(false, Ordering::Relaxed);
+        }
+        Ok(false)
+    }
+
+    /// One login at the prompt `open` is waiting at.
+    fn login(&self, mut open: OpenLogin, user: &str, password: &str) -> Result<LoginEnd, NetError> {
+        let first = open.first;
+        let session = &mut open.session;
+        if first == Prompt::Login {
             session.send_line(user)?;
             let reply = session.read_until(self.timeout, &|data| is_password_prompt(data))?;
             // Without a password prompt some devices log straight in: the marker check decides.
             if !is_password_prompt(&reply) && session.conn.is_closed() {
-                return Ok(Attempt::Dropped("closed after the user name".into()));
+                return Ok(LoginEnd {
+                    attempt: Attempt::Dropped("closed after the user name".into()),
+                    reusable: None,
+                });
             }
         }
         session.send_line(password)?;
@@ -206,11 +287,17 @@ impl TelnetAuthenticator {
         let after = session.read_until(self.timeout, &|data| {
             looks_rejected(data) || trim_end(data).ends_with(b"#") || trim_end(data).ends_with(b"$")
         })?;
-        if looks_rejected(&after) {
-            return Ok(Attempt::Rejected);
-        }
-        if session.conn.is_closed() {
-            return Ok(Attempt::Rejected);
+        if looks_rejected(&after) || session.conn.is_closed() {
+            let reusable = if session.conn.is_closed() {
+                None
+            } else {
+                open.at_prompt = prompt_of(&after) == Some(first);
+                Some(open)
+            };
+            return Ok(LoginEnd {
+                attempt: Attempt::Rejected,
+                reusable,
+            });
         }
         let token = random_token(10);
         // The command line holds `MARK""token`; only a shell that ran it prints `MARKtoken`.
@@ -219,33 +306,86 @@ impl TelnetAuthenticator {
         let output = session.read_until(self.timeout, &|data| {
             contains_ignore_case(data, marker.as_bytes())
         })?;
-        if contains_ignore_case(&output, marker.as_bytes()) {
+        let attempt = if contains_ignore_case(&output, marker.as_bytes()) {
             let _ = session.send_line("exit");
             let start = session.transcript.len().saturating_sub(300);
             let proof = excerpt(session.transcript.get(start..).unwrap_or_default(), 300);
-            return Ok(Attempt::Accepted {
+            Attempt::Accepted {
                 proof: format!("login {user}:{password}; `echo` marker {marker} echoed:\n{proof}"),
-            });
+            }
+        } else if looks_rejected(&output) {
+            Attempt::Rejected
+        } else {
+            Attempt::Unproven(format!(
+                "no rejection but the marker command was not echoed (got \"{}\")",
+                excerpt(&output, 80)
+            ))
+        };
+        // After a marker exchange the connection is in an unknown state: never reused.
+        Ok(LoginEnd {
+            attempt,
+            reusable: None,
+        })
+    }
+
+    fn try_login(&self, user: &str, password: &str) -> Result<LoginEnd, NetError> {
+        match self.open()? {
+            Ok(open) => self.login(open, user, password),
+            Err(attempt) => Ok(LoginEnd {
+                attempt,
+                reusable: None,
+            }),
         }
-        if looks_rejected(&output) {
-            return Ok(Attempt::Rejected);
+    }
+}
+
+fn attempt_of(result: Result<LoginEnd, NetError>) -> (Attempt, Option<OpenLogin>) {
+    match result {
+        Ok(end) => (end.attempt, end.reusable),
+        Err(error @ (NetError::Dropped | NetError::Timeout(_) | NetError::Refused)) => {
+            (Attempt::Dropped(error.to_string()), None)
         }
-        Ok(Attempt::Unproven(format!(
-            "no rejection but the marker command was not echoed (got \"{}\")",
-            excerpt(&output, 80)
-        )))
+        Err(error) => (Attempt::Failed(error.to_string()), None),
     }
 }
 
 impl Authenticator for TelnetAuthenticator {
     fn attempt(&self, user: &str, password: &str) -> Attempt {
-        match self.try_login(user, password) {
-            Ok(attempt) => attempt,
-            Err(error @ (NetError::Dropped | NetError::Timeout(_) | NetError::Refused)) => {
-                Attempt::Dropped(error.to_string())
+        attempt_of(self.try_login(user, password)).0
+    }
+
+    fn session(&self) -> Box<dyn LoginSession + '_> {
+        Box::new(TelnetSession {
+            authenticator: self,
+            kept: None,
+        })
+    }
+}
+
+/// One worker's logins, on one connection for as long as the device re-prompts after a
+/// failure (busybox login: three tries, then it closes).
+struct TelnetSession<'a> {
+    authenticator: &'a TelnetAuthenticator,
+    kept: Option<OpenLogin>,
+}
+
+impl LoginSession for TelnetSession<'_> {
+    fn attempt(&mut self, user: &str, password: &str) -> Attempt {
+        let authenticator = self.authenticator;
+        if let Some(mut open) = self.kept.take() {
+            // A kept connection that closed or did not re-prompt is not a drop by the device:
+            // the attempt is made on a new connection instead.
+            if let Ok(true) = authenticator.back_at_prompt(&mut open) {
+                let (attempt, reusable) = attempt_of(authenticator.login(open, user, password));
+                if !matches!(attempt, Attempt::Dropped(_)) {
+                    self.kept = reusable.filter(|_| authenticator.reuse.load(Ordering::Relaxed));
+                    return attempt;
+                }
             }
-            Err(error) => Attempt::Failed(error.to_string()),
         }
+        let (attempt, reusable) = attempt_of(authenticator.try_login(user, password));
+        self.kept = reusable.filter(|_| authenticator.reuse.load(Ordering::Relaxed));
+        attempt
     }
 }
 

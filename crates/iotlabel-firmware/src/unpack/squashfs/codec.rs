@@ -104,6 +104,123 @@ pub fn decompress(
     }
 }
 
+/// Decompresses one data block straight into `slot` (the block's place in its file, whose
+/// length is the block's expected size), returning how many bytes of it were filled. Same
+/// outcome as [`decompress`] with `expected = slot.len()` followed by copying at most
+/// `slot.len()` bytes: output beyond the slot but within `cap` is dropped, beyond `cap` is an
+/// error. zlib, zstd and xz decode in place; the others go through `scratch` (reused by the
+/// caller from block to block).
+pub fn decompress_into(
+    compression: Compression,
+    input: &[u8],
+    cap: usize,
+    slot: &mut [u8],
+    scratch: &mut Vec<u8>,
+) -> Result<usize, String> {
+    match compression {
+        Compression::Gzip => zlib_into(input, cap, slot),
+        Compression::ZlibOrLzma if looks_like_zlib(input) => zlib_into(input, cap, slot),
+        Compression::Xz => {
+            let mut stream = Stream::new_stream_decoder(LZMA_MEMORY_LIMIT, 0)
+                .map_err(|error| format!("xz: {error}"))?;
+            run_liblzma_into(&mut stream, input, cap, slot, "xz")
+        }
+        Compression::Zstd => match ruzstd::decoding::StreamingDecoder::new(input) {
+            Ok(decoder) => read_capped_into(decoder, cap, slot, "zstd"),
+            Err(error) => Err(format!("zstd: {error}")),
+        },
+        _ => {
+            decompress(compression, input, cap, Some(slot.len()), scratch)?;
+            let take = scratch.len().min(slot.len());
+            if let (Some(target), Some(source)) = (slot.get_mut(..take), scratch.get(..take)) {
+                target.copy_from_slice(source);
+            }
+            Ok(take)
+        }
+    }
+}
+
+/// Output past a slot is decoded into this much scratch at a time (and dropped), only to tell
+/// a block that ends within the cap from one that inflates past it.
+const OVERFLOW_CHUNK: usize = 4096;
+
+fn zlib_into(input: &[u8], cap: usize, slot: &mut [u8]) -> Result<usize, String> {
+    read_capped_into(flate2::read::ZlibDecoder::new(input), cap, slot, "zlib")
+}
+
+/// [`read_capped`] into a slot: reads at most `cap` bytes, keeping the first `slot.len()`.
+fn read_capped_into(
+    reader: impl Read,
+    cap: usize,
+    slot: &mut [u8],
+    what: &str,
+) -> Result<usize, String> {
+    let mut limited = reader.take(cap as u64 + 1);
+    let mut total = 0usize;
+    let mut overflow = [0u8; OVERFLOW_CHUNK];
+    loop {
+        let target = match slot.get_mut(total..) {
+            Some(rest) if !rest.is_empty() => rest,
+            _ => &mut overflow[..],
+        };
+        match limited.read(target) {
+            Ok(0) => break,
+            Ok(read) => total = total.saturating_add(read),
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(format!("{what}: {error}")),
+        }
+    }
+    if total > cap {
+        return Err(format!("{what}: block inflates past {cap} bytes"));
+    }
+    Ok(total.min(slot.len()))
+}
+
+/// [`run_liblzma`] into a slot: feeds all of `input`, keeps the first `slot.len()` bytes of
+/// output, and fails like it when the output passes `cap` or the stream is unusable.
+fn run_liblzma_into(
+    stream: &mut Stream,
+    input: &[u8],
+    cap: usize,
+    slot: &mut [u8],
+    what: &str,
+) -> Result<usize, String> {
+    let mut total = 0usize;
+    let mut consumed = 0usize;
+    let mut overflow = [0u8; OVERFLOW_CHUNK];
+    loop {
+        let before_in = stream.total_in();
+        let before_out = stream.total_out();
+        let rest = input.get(consumed..).unwrap_or_default();
+        let target = match slot.get_mut(total..) {
+            Some(room) if !room.is_empty() => room,
+            _ => &mut overflow[..],
+        };
+        let result = stream.process(rest, target, Action::Finish);
+        let used = usize::try_from(stream.total_in() - before_in).unwrap_or(usize::MAX);
+        let written = usize::try_from(stream.total_out() - before_out).unwrap_or(usize::MAX);
+        consumed = consumed.saturating_add(used);
+        total = total.saturating_add(written);
+        if total > cap {
+            return Err(format!("{what}: block inflates past {cap} bytes"));
+        }
+        match result {
+            Ok(Status::StreamEnd) => return Ok(total.min(slot.len())),
+            Ok(_) => {
+                if used == 0 && written == 0 {
+                    // Input exhausted: whatever was decoded is the block.
+                    return if total == 0 {
+                        Err(format!("{what}: stream ends before any output"))
+                    } else {
+                        Ok(total.min(slot.len()))
+                    };
+                }
+            }
+            Err(error) => return Err(format!("{what}: {error}")),
+        }
+    }
+}
+
 /// A zlib stream starts with CMF (method 8) and FLG such that CMF*256+FLG is a multiple of 31.
 fn looks_like_zlib(input: &[u8]) -> bool {
     match input {
@@ -252,6 +369,76 @@ mod tests {
         assert!(looks_like_zlib(&[0x78, 0x9c]));
         assert!(!looks_like_zlib(&[0x5d, 0x00]));
         assert!(!looks_like_zlib(&[0x00, 0x2a]));
+    }
+
+    fn compress(compression: Compression, data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        match compression {
+            Compression::Gzip => {
+                let mut encoder =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+                encoder.write_all(data).unwrap();
+                encoder.finish().unwrap()
+            }
+            Compression::Xz => {
+                let mut encoder = liblzma::write::XzEncoder::new(Vec::new(), 6);
+                encoder.write_all(data).unwrap();
+                encoder.finish().unwrap()
+            }
+            Compression::Zstd => {
+                ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+            }
+            Compression::Lz4 => lz4_flex::block::compress(data),
+            other => panic!("no encoder for {other:?} in this test"),
+        }
+    }
+
+    /// `decompress_into` must give what `decompress` gives, cut to the slot.
+    fn assert_same_outcome(compression: Compression, input: &[u8], cap: usize, slot_len: usize) {
+        let mut reference = Vec::new();
+        let expected = decompress(compression, input, cap, Some(slot_len), &mut reference)
+            .map(|()| reference.len().min(slot_len));
+        let mut slot = vec![0u8; slot_len];
+        let mut scratch = Vec::new();
+        let got = decompress_into(compression, input, cap, &mut slot, &mut scratch);
+        match (&expected, &got) {
+            (Ok(want), Ok(filled)) => {
+                assert_eq!(want, filled, "{compression:?} cap {cap} slot {slot_len}");
+                assert_eq!(&slot[..*filled], &reference[..*filled]);
+                assert!(slot[*filled..].iter().all(|byte| *byte == 0));
+            }
+            (Err(_), Err(_)) => {}
+            _ => panic!("{compression:?} cap {cap} slot {slot_len}: {expected:?} vs {got:?}"),
+        }
+    }
+
+    #[test]
+    fn decoding_into_a_slot_matches_decoding_into_a_buffer() {
+        let data: Vec<u8> = (0..20_000u32)
+            .map(|index| (index * 7 % 251) as u8 ^ (index / 300) as u8)
+            .collect();
+        for compression in [
+            Compression::Gzip,
+            Compression::Xz,
+            Compression::Zstd,
+            Compression::Lz4,
+        ] {
+            let packed = compress(compression, &data);
+            // Exact, slot shorter than the output (rest dropped), output over the cap.
+            for (cap, slot_len) in [(32_768, 20_000), (32_768, 4096), (32_768, 0), (8192, 8192)] {
+                assert_same_outcome(compression, &packed, cap, slot_len);
+            }
+            // Output shorter than the slot: a short block, the rest stays zero.
+            assert_same_outcome(compression, &packed, 32_768, 25_000);
+            // Cut off, or damaged in the middle.
+            for cut in [1, packed.len() / 2, packed.len() - 1] {
+                assert_same_outcome(compression, &packed[..cut], 32_768, 20_000);
+            }
+            let mut damaged = packed.clone();
+            let middle = damaged.len() / 2;
+            damaged[middle] ^= 0x55;
+            assert_same_outcome(compression, &damaged, 32_768, 20_000);
+        }
     }
 
     #[test]
