@@ -100,6 +100,10 @@ pub const SCOPE_NAMES: &[(&str, Permission)] = &[
     ("revoke-labels", Permission::RevokeLabels),
     ("manage-accounts", Permission::ManageAccounts),
     ("read-published-labels", Permission::ReadPublishedLabels),
+    (
+        "handle-vulnerability-reports",
+        Permission::HandleVulnerabilityReports,
+    ),
 ];
 
 /// Parses a space-separated scope list; `*` means every permission of the token's user.

@@ -1,12 +1,15 @@
 //! Background jobs: work that takes a while runs as rows of the `jobs` table, claimed by the
 //! server's own worker or by `iotlabel worker` processes sharing the database. A claim is a
 //! lease: a worker that dies stops renewing nothing, its lease runs out and another worker
-//! takes the job again (up to `max_attempts`).
+//! takes the job again (up to `max_attempts`). When the worker dies on the last attempt, the
+//! next claim by any worker fails the job with an error naming the silent worker, so
+//! GET /api/jobs/{id} shows `failed` rather than `running` forever.
 
 use serde::Serialize;
 
+use crate::firmware_scan::SCAN_FIRMWARE;
 use crate::service::{Registry, RegistryError};
-use crate::store::{JobRecord, Store};
+use crate::store::{JobRecord, PortalStore, Store};
 
 /// Signs a checkpoint of the transparency log if it has grown.
 pub const PUBLISH_CHECKPOINT: &str = "publish-checkpoint";
@@ -26,7 +29,7 @@ pub struct JobRun {
     pub message: String,
 }
 
-impl<S: Store> Registry<S> {
+impl<S: Store + PortalStore> Registry<S> {
     /// Queues a job of a known kind; returns its id.
     pub async fn enqueue_job(&self, kind: &str) -> Result<i64, RegistryError> {
         if !JOB_KINDS.contains(&kind) {
@@ -57,6 +60,7 @@ impl<S: Store> Registry<S> {
                 .reassess_open_applications()
                 .await
                 .map(|count| format!("{count} applications re-assessed")),
+            SCAN_FIRMWARE => self.run_firmware_scan(&job, worker).await,
             other => Err(RegistryError::Invalid(format!(
                 "unknown job kind {other:?}"
             ))),

@@ -8,14 +8,21 @@
 
 pub mod accounts;
 pub mod artwork;
+mod artwork_font;
 pub mod demo;
+pub mod dossier_diff;
 pub mod evidence;
+pub mod firmware_scan;
 pub mod jobs;
+pub mod lab_review;
+pub mod product_page;
 pub mod published;
 pub mod roles;
 pub mod service;
 pub mod store;
+pub mod submissions;
 pub mod transparency;
+pub mod vulnerability_reports;
 pub mod workflow;
 
 pub use service::{Actor, Clock, LabelSigner, Registry, RegistryError, RegistrySettings};

@@ -33,6 +33,8 @@ pub enum Permission {
     RevokeLabels,
     ManageAccounts,
     ReadPublishedLabels,
+    /// Read vulnerability reports and set their status (a manufacturer: its own labels').
+    HandleVulnerabilityReports,
 }
 
 /// Which rows a role may read.
@@ -64,7 +66,11 @@ impl Role {
         match self {
             Role::Manufacturer => matches!(
                 permission,
-                CreateApplication | EditDraft | UploadEvidence | ReadPublishedLabels
+                CreateApplication
+                    | EditDraft
+                    | UploadEvidence
+                    | ReadPublishedLabels
+                    | HandleVulnerabilityReports
             ),
             Role::TestLab => matches!(
                 permission,
@@ -72,7 +78,11 @@ impl Role {
             ),
             Role::Assessor => matches!(
                 permission,
-                AssessApplications | DecideApplications | SuspendLabels | ReadPublishedLabels
+                AssessApplications
+                    | DecideApplications
+                    | SuspendLabels
+                    | ReadPublishedLabels
+                    | HandleVulnerabilityReports
             ),
             Role::Registrar => {
                 permission != CreateApplication
@@ -136,9 +146,15 @@ mod tests {
             SuspendLabels,
             RevokeLabels,
             ManageAccounts,
+            HandleVulnerabilityReports,
         ] {
             assert!(!Role::Public.may(permission), "{permission:?}");
         }
+        // Vulnerability reports go to manufacturers and the scheme, never to labs.
+        assert!(Role::Manufacturer.may(HandleVulnerabilityReports));
+        assert!(Role::Assessor.may(HandleVulnerabilityReports));
+        assert!(Role::Registrar.may(HandleVulnerabilityReports));
+        assert!(!Role::TestLab.may(HandleVulnerabilityReports));
         assert!(Role::ALL.iter().all(|role| role.may(ReadPublishedLabels)));
     }
 }

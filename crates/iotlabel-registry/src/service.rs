@@ -221,7 +221,12 @@ pub struct PublicProduct {
 /// One page of search results.
 #[derive(Debug, Clone, Serialize)]
 pub struct LabelPage {
+    /// The number of matching labels; with `total_is_capped`, a lower bound.
     pub total: i64,
+    /// Counting stopped at [`SEARCH_TOTAL_CAP`] (or one past the page asked for, if later):
+    /// at least `total` labels match, and `total` exceeds the labels up to this page when
+    /// there are more.
+    pub total_is_capped: bool,
     pub page: i64,
     pub per_page: i64,
     pub labels: Vec<PublicLabel>,
@@ -237,9 +242,17 @@ pub struct LabelSearch {
     pub status: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Count every match instead of stopping at [`SEARCH_TOTAL_CAP`] (for statistics and
+    /// metrics; not an API parameter).
+    #[serde(skip)]
+    pub exact_total: bool,
 }
 
 pub const MAX_PER_PAGE: i64 = 100;
+/// A search counts its matches up to this many (or to one past the requested page, if later)
+/// and then reports the total as capped: counting every match of a broad search costs a pass
+/// over them all.
+pub const SEARCH_TOTAL_CAP: i64 = 1000;
 
 /// A hash to verify against when an e-mail has no account (see [`Registry::login`]).
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -768,6 +781,23 @@ impl<S: Store> Registry<S> {
         self.require(actor, Permission::UploadEvidence)?;
         evidence::check_file_name(file_name)?;
         let media_type = evidence::sniff(bytes, self.settings.max_evidence_bytes)?;
+        self.attach_file(actor, id, file_name, bytes, media_type, None)
+            .await
+    }
+
+    /// Stores `bytes` as evidence `file_name` of application `id` (its type and size already
+    /// checked by the caller), with `dossier` replacing the stored one when given, and
+    /// re-assesses; one transaction. Who may attach when is checked here.
+    pub(crate) async fn attach_file(
+        &self,
+        actor: &Actor,
+        id: i64,
+        file_name: &str,
+        bytes: &[u8],
+        media_type: &str,
+        dossier: Option<&Dossier>,
+    ) -> Result<(ApplicationRecord, EvidenceRecord), RegistryError> {
+        self.require(actor, Permission::UploadEvidence)?;
         let record = self.load(actor, id).await?;
         let open = match actor.role {
             Role::Manufacturer => matches!(record.state, State::Draft | State::ChangesRequested),
@@ -781,7 +811,10 @@ impl<S: Store> Registry<S> {
                 record.state.as_str()
             )));
         }
-        let dossier = parse_stored_dossier(&record)?;
+        let dossier = match dossier {
+            Some(dossier) => dossier.clone(),
+            None => parse_stored_dossier(&record)?,
+        };
         let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
         let mut evidence = self.store.list_evidence(id).await?;
         evidence.retain(|item| item.file_name != file_name);
@@ -1095,7 +1128,7 @@ impl<S: Store> Registry<S> {
         let registration_id = normalise_label_id(id)?;
         let label = self
             .store
-            .get_label(&registration_id)
+            .get_public_label(&registration_id)
             .await?
             .ok_or(RegistryError::NotFound)?;
         Ok(self.public_label(&label))
@@ -1103,6 +1136,30 @@ impl<S: Store> Registry<S> {
 
     /// The label's artwork (SVG): level, registration id and a QR code of the product page.
     pub async fn label_artwork(&self, id: &str) -> Result<String, RegistryError> {
+        let (label, scheme, product_page) = self.artwork_inputs(id).await?;
+        crate::artwork::label_svg(&scheme, &label.registration_id, label.level, &product_page)
+            .map_err(|error| RegistryError::Invalid(error.to_string()))
+    }
+
+    /// The same artwork as a PNG for print, 960 x 480 pixels
+    /// ([`crate::artwork::PRINT_SCALE`]).
+    pub async fn label_artwork_png(&self, id: &str) -> Result<Vec<u8>, RegistryError> {
+        let (label, scheme, product_page) = self.artwork_inputs(id).await?;
+        crate::artwork::label_png(
+            &scheme,
+            &label.registration_id,
+            label.level,
+            &product_page,
+            crate::artwork::PRINT_SCALE,
+        )
+        .map_err(|error| RegistryError::Invalid(error.to_string()))
+    }
+
+    /// What the artwork shows: the label, the scheme's short name and the product page URL.
+    async fn artwork_inputs(
+        &self,
+        id: &str,
+    ) -> Result<(LabelRecord, String, String), RegistryError> {
         let label = self
             .store
             .get_label(&normalise_label_id(id)?)
@@ -1116,13 +1173,8 @@ impl<S: Store> Registry<S> {
             .catalog
             .scheme(&label.scheme)
             .map_or(label.scheme.clone(), |scheme| scheme.short_name.clone());
-        crate::artwork::label_svg(
-            &scheme,
-            &label.registration_id,
-            label.level,
-            &signer.product_page(&label.url_id),
-        )
-        .map_err(|error| RegistryError::Invalid(error.to_string()))
+        let product_page = signer.product_page(&label.url_id);
+        Ok((label, scheme, product_page))
     }
 
     /// The signed credential of a label (public: it states only published facts).
@@ -1192,7 +1244,8 @@ impl<S: Store> Registry<S> {
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty())
         };
-        let (labels, total) = self
+        let total_cap = (!search.exact_total).then(|| SEARCH_TOTAL_CAP.max(offset + limit + 1));
+        let hits = self
             .store
             .search_labels(&LabelQuery {
                 text: non_empty(&search.q),
@@ -1203,13 +1256,16 @@ impl<S: Store> Registry<S> {
                 today: self.clock.today().to_string(),
                 limit,
                 offset,
+                total_cap,
             })
             .await?;
         Ok(LabelPage {
-            total,
+            total: hits.total,
+            total_is_capped: hits.total_is_capped,
             page,
             per_page,
-            labels: labels
+            labels: hits
+                .labels
                 .iter()
                 .map(|label| self.public_label(label))
                 .collect(),
@@ -1302,7 +1358,7 @@ pub fn normalise_label_id(id: &str) -> Result<String, RegistryError> {
     from_url_form(id).map_err(|error| RegistryError::Invalid(error.to_string()))
 }
 
-fn parse_stored_dossier(record: &ApplicationRecord) -> Result<Dossier, RegistryError> {
+pub(crate) fn parse_stored_dossier(record: &ApplicationRecord) -> Result<Dossier, RegistryError> {
     serde_json::from_str(&record.content.dossier_json)
         .map_err(|error| RegistryError::Store(StoreError::Corrupt(format!("dossier: {error}"))))
 }

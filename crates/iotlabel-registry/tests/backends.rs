@@ -11,7 +11,7 @@ use iotlabel_core::{Catalog, Date, Dossier};
 use iotlabel_registry::accounts::PasswordCost;
 use iotlabel_registry::roles::Role;
 use iotlabel_registry::service::{LabelSearch, unix_at};
-use iotlabel_registry::store::{LabelState, OrganisationKind, Store, StoreError};
+use iotlabel_registry::store::{LabelState, OrganisationKind, PortalStore, Store, StoreError};
 use iotlabel_registry::test_support::TestDatabase;
 use iotlabel_registry::transparency;
 use iotlabel_registry::workflow::{Action, State, TransitionError};
@@ -753,7 +753,7 @@ async fn search_filters_and_pages<S: Store>(registry: Registry<S>) {
     );
 }
 
-async fn jobs_run_through_the_registry<S: Store>(registry: Registry<S>) {
+async fn jobs_run_through_the_registry<S: Store + PortalStore>(registry: Registry<S>) {
     let w = world(&registry).await;
     let app = registry
         .create_application(&w.maker, &dossier(WIFI_ROUTER), Some(w.lab_id), None)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Registry HTTP benchmark: loads COUNT (default 100,000) published labels into a fresh SQLite
 # database (examples/load_labels.rs), starts `iotlabel serve` (release) on 127.0.0.1, and runs
-# wrk against /healthz (the trivial endpoint), label lookup by random id, and a mix of label
-# searches, at a few connection counts. Prints a Markdown table: requests/s, p50, p99, and the
+# wrk against /healthz (the trivial endpoint), label lookup by random id, the public product
+# page (HTML) by random id, and a mix of label searches, at a few connection counts. Prints a Markdown table: requests/s, p50, p99, and the
 # ratio to /healthz at the same connection count in the same run. Then stops the server.
 #
 # Needs: wrk (apt-get install wrk) and curl. Settings: COUNT (at least 50,000: one search
@@ -75,6 +75,18 @@ function request()
   return wrk.format("GET", "/api/labels/" .. ids[math.random(#ids)])
 end
 EOF
+# The public product page a label's QR code opens (HTML, rendered on the server).
+cat >"$work/product.lua" <<'EOF'
+dofile(os.getenv("WORK") .. "/common.lua")
+local ids = {}
+function init(args)
+  math.randomseed(seed * 7919 + os.time())
+  for line in io.lines(os.getenv("WORK") .. "/ids.txt") do ids[#ids + 1] = line end
+end
+function request()
+  return wrk.format("GET", "/labels/" .. ids[math.random(#ids)])
+end
+EOF
 # Searches people make on a public register: a word of a product name, a brand, digits of a
 # model or registration id, an exact manufacturer, and a filtered listing (category, level,
 # status); the first page of 20 each time.
@@ -102,6 +114,8 @@ for path in "/api/labels?q=camera" "/api/labels?q=northwind" "/api/labels?q=0451
   "/api/labels?category=smart-lock&level=2&status=valid" "/api/labels/$(head -1 "$work/ids.txt")"; do
   curl -fsS "$base$path" | grep -q registration_id || { echo "no labels from $path" >&2; exit 1; }
 done
+curl -fsS "$base/labels/$(head -1 "$work/ids.txt")" | grep -q 'id="label-status"' \
+  || { echo "no product page for $(head -1 "$work/ids.txt")" >&2; exit 1; }
 
 # prints "rps p50_ms p99_ms errors" for one run
 run() {
@@ -123,6 +137,8 @@ for c in $connections; do
   echo "| /healthz | $c | $h_rps | ${h_p50//_/ } | ${h_p99//_/ } | 1.00 | $h_err |"
   read -r l_rps l_p50 l_p99 l_err < <(run lookup /api/labels "$c")
   echo "| lookup /api/labels/{id} | $c | $l_rps | ${l_p50//_/ } | ${l_p99//_/ } | $(awk "BEGIN { printf \"%.4f\", $l_rps / $h_rps }") | $l_err |"
+  read -r p_rps p_p50 p_p99 p_err < <(run product /labels "$c")
+  echo "| product page /labels/{id} | $c | $p_rps | ${p_p50//_/ } | ${p_p99//_/ } | $(awk "BEGIN { printf \"%.4f\", $p_rps / $h_rps }") | $p_err |"
   read -r s_rps s_p50 s_p99 s_err < <(run search /api/labels "$c")
   echo "| search /api/labels?… | $c | $s_rps | ${s_p50//_/ } | ${s_p99//_/ } | $(awk "BEGIN { printf \"%.4f\", $s_rps / $h_rps }") | $s_err |"
 done

@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/labels/{id}", get(lookup_label))
         .route("/api/labels/{id}/credential", get(label_credential))
         .route("/api/labels/{id}/artwork.svg", get(label_artwork))
+        .route("/api/labels/{id}/artwork.png", get(label_artwork_png))
         .route("/api/labels/{id}/{change}", post(change_label))
         .route("/api/keys", get(keys))
         .route("/api/statistics", get(statistics))
@@ -69,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/log/entries", get(log_entries))
         .route("/api/log/proof/{index}", get(log_proof))
         .route("/metrics", get(crate::metrics::render))
+        .merge(crate::web::routes(evidence_limit))
+        .fallback(crate::web::fallback)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,
@@ -434,9 +437,10 @@ async fn download_evidence(
 async fn search_labels(
     State(state): State<AppState>,
     Query(search): Query<LabelSearch>,
-) -> Result<Json<Value>, ApiError> {
-    let page = state.registry.search_labels(&search).await?;
-    Ok(Json(json!(page)))
+) -> Result<Json<iotlabel_registry::service::LabelPage>, ApiError> {
+    // Serialised straight from the page (no intermediate `Value`: a fifth of the search
+    // profile was building and dropping it).
+    Ok(Json(state.registry.search_labels(&search).await?))
 }
 
 async fn lookup_label(
@@ -459,17 +463,46 @@ async fn label_credential(
     Ok(Json(state.registry.label_credential(&id).await?))
 }
 
+/// Artwork shows only what a label never changes (scheme, level, registration id, product
+/// page URL), so caches may keep it for a day; the live status is at /api/labels/{id}.
+const ARTWORK_CACHE: &str = "public, max-age=86400";
+
 async fn label_artwork(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let svg = state.registry.label_artwork(&id).await?;
     Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("image/svg+xml"),
-        )],
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(ARTWORK_CACHE),
+            ),
+        ],
         svg,
+    )
+        .into_response())
+}
+
+/// The label artwork as a 960 x 480 PNG for print.
+async fn label_artwork_png(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let png = state.registry.label_artwork_png(&id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(ARTWORK_CACHE),
+            ),
+        ],
+        png,
     )
         .into_response())
 }

@@ -1,4 +1,4 @@
-//! iotlabel-server: the registry's JSON API over HTTP (axum). Browsers sign in with a session
+//! iotlabel-server: the registry's JSON API and web portal over HTTP (axum). Browsers sign in with a session
 //! cookie (state changes then need the `x-csrf-token` header); scripts send a bearer API
 //! token. The CLI wires `iotlabel serve` to [`serve`] and `iotlabel admin create-user` to
 //! [`create_user`].
@@ -11,6 +11,7 @@ mod config;
 mod error;
 mod keys;
 mod metrics;
+mod web;
 mod worker;
 
 use std::sync::Arc;

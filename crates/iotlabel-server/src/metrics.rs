@@ -91,6 +91,7 @@ pub async fn render(State(state): State<AppState>) -> Result<Response, ApiError>
             .search_labels(&LabelSearch {
                 status: Some(status.to_owned()),
                 per_page: Some(1),
+                exact_total: true,
                 ..LabelSearch::default()
             })
             .await?;

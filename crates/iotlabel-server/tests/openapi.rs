@@ -42,3 +42,37 @@ async fn every_documented_operation_is_routed() {
     }
     assert!(checked >= 30, "{checked}");
 }
+
+#[tokio::test]
+async fn the_search_response_is_documented() {
+    let server = sqlite_server().await;
+    let (status, page) = server.call("GET", "/api/labels?q=router", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total_is_capped"], false);
+    let committed: serde_json::Value = serde_json::from_str(iotlabel_server::OPENAPI).unwrap();
+    let schema = &committed["paths"]["/api/labels"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["schema"];
+    let mut documented: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut served: Vec<&str> = page
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    documented.sort_unstable();
+    served.sort_unstable();
+    assert_eq!(documented, served);
+    let mut required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key.as_str().unwrap())
+        .collect();
+    required.sort_unstable();
+    assert_eq!(required, served);
+}

@@ -13,6 +13,9 @@ use crate::workflow::State;
 
 pub use sql::{Backend, SqlStore};
 
+mod portal;
+pub use portal::*;
+
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -258,7 +261,13 @@ pub struct LabelRecord {
     pub updated_at: i64,
 }
 
-/// A search of published labels. `state` "expired" means valid but past `valid_until` on `today`.
+/// A search of published labels. `status` "expired" means valid but past `valid_until` on
+/// `today`.
+///
+/// Text matching: `text` is a substring of the manufacturer, product name, model or
+/// registration id, and `manufacturer` equals the manufacturer, both ignoring the case of ASCII
+/// letters (other characters match exactly, on both backends). LIKE wildcards (`%`, `_`, `\`)
+/// and NUL are dropped from `text`; what remains empty matches every label.
 #[derive(Debug, Clone, Default)]
 pub struct LabelQuery {
     pub text: Option<String>,
@@ -270,6 +279,20 @@ pub struct LabelQuery {
     pub today: String,
     pub limit: i64,
     pub offset: i64,
+    /// Count matches only up to this many (`None`: count them all); reaching the cap is
+    /// reported as [`LabelHits::total_is_capped`].
+    pub total_cap: Option<i64>,
+}
+
+/// One page of a label search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelHits {
+    /// The page, by id, without `credential_json` (search never serves it).
+    pub labels: Vec<LabelRecord>,
+    /// The number of matches; with `total_is_capped`, a lower bound.
+    pub total: i64,
+    /// Counting stopped at the query's `total_cap`: at least `total` labels match.
+    pub total_is_capped: bool,
 }
 
 /// One entry of the transparency log (as stored and as /api/log/entries serves it).
@@ -444,15 +467,20 @@ pub trait Store: Send + Sync + 'static {
         &self,
         registration_id: &str,
     ) -> impl Future<Output = Result<Option<LabelRecord>, StoreError>> + Send;
+    /// A label's public columns by registration id: `credential_json` is not read (`None`).
+    fn get_public_label(
+        &self,
+        registration_id: &str,
+    ) -> impl Future<Output = Result<Option<LabelRecord>, StoreError>> + Send;
     fn label_of_application(
         &self,
         application_id: i64,
     ) -> impl Future<Output = Result<Option<LabelRecord>, StoreError>> + Send;
-    /// Matching labels (one page) and the total count.
+    /// Matching labels (one page, public columns only) and the total count.
     fn search_labels(
         &self,
         query: &LabelQuery,
-    ) -> impl Future<Output = Result<(Vec<LabelRecord>, i64), StoreError>> + Send;
+    ) -> impl Future<Output = Result<LabelHits, StoreError>> + Send;
     fn set_label_state(
         &self,
         label_id: i64,
@@ -495,7 +523,10 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Atomically takes the oldest ready job (queued, or running with an expired lease) for
-    /// `worker` until `now + lease_seconds`; no two workers get the same job.
+    /// `worker` until `now + lease_seconds`; no two workers get the same job. First fails every
+    /// job whose lease expired on its last attempt (its worker stopped responding); such a job
+    /// keeps `locked_by`, and a late [`Store::complete_job`] or [`Store::fail_job`] from that
+    /// worker still counts.
     fn claim_job(
         &self,
         worker: &str,

@@ -45,6 +45,16 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "transparency log",
         include_str!("../../migrations/sqlite/0002_transparency_log.sql"),
     ),
+    (
+        3,
+        "label search",
+        include_str!("../../migrations/sqlite/0003_label_search.sql"),
+    ),
+    (
+        4,
+        "portal",
+        include_str!("../../migrations/sqlite/0004_portal.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -56,6 +66,16 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "transparency log",
         include_str!("../../migrations/postgres/0002_transparency_log.sql"),
+    ),
+    (
+        3,
+        "label search",
+        include_str!("../../migrations/postgres/0003_label_search.sql"),
+    ),
+    (
+        4,
+        "portal",
+        include_str!("../../migrations/postgres/0004_portal.sql"),
     ),
 ];
 
@@ -114,9 +134,26 @@ const LABEL_COLUMNS: &str = "id, registration_id, url_id, serial, application_id
      organisation_id, manufacturer, product_name, model, category, scheme, level, route, \
      valid_from, valid_until, state, suspension_reason, recognitions_json, credential_json, \
      renews_label_id, issued_at, updated_at";
+/// A label's columns without the credential (~1.6 kB that lookup and search never serve).
+const LABEL_PUBLIC_COLUMNS: &str = "id, registration_id, url_id, serial, application_id, \
+     organisation_id, manufacturer, product_name, model, category, scheme, level, route, \
+     valid_from, valid_until, state, suspension_reason, recognitions_json, renews_label_id, \
+     issued_at, updated_at";
+/// SQLite memory-maps this much of the database file per connection, so reads of hot pages
+/// are not copied into each connection's page cache.
+const SQLITE_MMAP_BYTES: i64 = 1 << 30;
+/// A matching label's text by LIKE: a condition on the (lowered) columns of `labels_text`
+/// (SQLite, texts under three characters) or on `labels` (PostgreSQL), `$P` standing for the
+/// `%text%` pattern's placeholder.
+const SQLITE_TEXT_MATCH: &str = "(labels_text.manufacturer LIKE $P \
+     OR labels_text.product_name LIKE $P OR labels_text.model LIKE $P \
+     OR labels_text.registration_id LIKE $P)";
+const POSTGRES_TEXT_MATCH: &str = "(lower(manufacturer COLLATE \"C\") LIKE $P \
+     OR lower(product_name COLLATE \"C\") LIKE $P OR lower(model COLLATE \"C\") LIKE $P \
+     OR lower(registration_id COLLATE \"C\") LIKE $P)";
 const USER_COLUMNS: &str = "users.id, users.email, users.display_name, users.role, \
      users.organisation_id";
-const JOB_COLUMNS: &str = "id, kind, payload_json, state, attempts, max_attempts, locked_by, \
+pub(super) const JOB_COLUMNS: &str = "id, kind, payload_json, state, attempts, max_attempts, locked_by, \
      locked_until, progress, last_error";
 const EVIDENCE_COLUMNS: &str =
     "id, application_id, sha256, file_name, media_type, size, uploaded_by, uploaded_at";
@@ -133,6 +170,18 @@ impl SqlStore {
                 Backend::Postgres => 10,
             })
             .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::Executor::execute(
+                            &mut *connection,
+                            format!("PRAGMA mmap_size = {SQLITE_MMAP_BYTES}").as_str(),
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await?;
         if backend == Backend::Sqlite {
@@ -160,14 +209,14 @@ impl SqlStore {
 
     /// Rewrites `$N` placeholders to SQLite's `?N`. Both mean "the N-th argument"; sqlx's
     /// SQLite driver also accepts `$N`, this keeps the SQL text in SQLite's own spelling.
-    fn sql<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    pub(super) fn sql<'a>(&self, text: &'a str) -> Cow<'a, str> {
         match self.backend {
             Backend::Postgres => Cow::Borrowed(text),
             Backend::Sqlite => Cow::Owned(text.replace('$', "?")),
         }
     }
 
-    async fn begin_write(
+    pub(super) async fn begin_write(
         &self,
     ) -> Result<
         (
@@ -270,6 +319,15 @@ fn application_from(row: &AnyRow) -> Result<ApplicationRecord, StoreError> {
 }
 
 fn label_from(row: &AnyRow) -> Result<LabelRecord, StoreError> {
+    label_from_columns(row, true)
+}
+
+/// A label from a row of [`LABEL_PUBLIC_COLUMNS`]: `credential_json` is `None`.
+fn public_label_from(row: &AnyRow) -> Result<LabelRecord, StoreError> {
+    label_from_columns(row, false)
+}
+
+fn label_from_columns(row: &AnyRow, with_credential: bool) -> Result<LabelRecord, StoreError> {
     let state: String = row.try_get("state")?;
     Ok(LabelRecord {
         id: row.try_get("id")?,
@@ -291,7 +349,11 @@ fn label_from(row: &AnyRow) -> Result<LabelRecord, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("label state {state:?}")))?,
         suspension_reason: row.try_get("suspension_reason")?,
         recognitions_json: row.try_get("recognitions_json")?,
-        credential_json: row.try_get("credential_json")?,
+        credential_json: if with_credential {
+            row.try_get("credential_json")?
+        } else {
+            None
+        },
         renews_label_id: row.try_get("renews_label_id")?,
         issued_at: row.try_get("issued_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -325,7 +387,7 @@ fn event_from(row: &AnyRow) -> Result<EventRecord, StoreError> {
     })
 }
 
-fn job_from(row: &AnyRow) -> Result<JobRecord, StoreError> {
+pub(super) fn job_from(row: &AnyRow) -> Result<JobRecord, StoreError> {
     Ok(JobRecord {
         id: row.try_get("id")?,
         kind: row.try_get("kind")?,
@@ -342,7 +404,7 @@ fn job_from(row: &AnyRow) -> Result<JobRecord, StoreError> {
 
 /// The WHERE condition (after `AND`) a row scope adds to a query of applications; `$N` is the
 /// organisation argument's position.
-fn scope_condition(scope: RowScope, position: usize) -> (String, Option<i64>) {
+pub(super) fn scope_condition(scope: RowScope, position: usize) -> (String, Option<i64>) {
     match scope.scope {
         // Without an organisation a scoped actor sees nothing.
         Scope::OwnOrganisation => (
@@ -848,6 +910,9 @@ impl Store for SqlStore {
             &event,
         )
         .await?;
+        if to == State::Submitted {
+            super::portal::record_submission(&mut transaction, self, &record, &event).await?;
+        }
         let entry = serde_json::json!({
             "kind": "application",
             "application": id,
@@ -998,6 +1063,19 @@ impl Store for SqlStore {
         row.as_ref().map(label_from).transpose()
     }
 
+    async fn get_public_label(
+        &self,
+        registration_id: &str,
+    ) -> Result<Option<LabelRecord>, StoreError> {
+        let row = sqlx::query(&self.sql(&format!(
+            "SELECT {LABEL_PUBLIC_COLUMNS} FROM labels WHERE registration_id = $1"
+        )))
+        .bind(registration_id.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(public_label_from).transpose()
+    }
+
     async fn label_of_application(
         &self,
         application_id: i64,
@@ -1011,70 +1089,59 @@ impl Store for SqlStore {
         row.as_ref().map(label_from).transpose()
     }
 
-    async fn search_labels(
-        &self,
-        query: &LabelQuery,
-    ) -> Result<(Vec<LabelRecord>, i64), StoreError> {
-        // Each filter is always present and switched off by a NULL argument, so the query text
-        // (and its prepared statement) is the same for every search.
-        let filters = "($1 IS NULL OR LOWER(product_name) LIKE $1 OR LOWER(model) LIKE $1 \
-             OR LOWER(manufacturer) LIKE $1 OR LOWER(registration_id) LIKE $1) \
-             AND ($2 IS NULL OR LOWER(manufacturer) = $2) \
-             AND ($3 IS NULL OR category = $3) \
-             AND ($4 IS NULL OR level = $4) \
-             AND ($5 IS NULL \
-                  OR ($5 = 'valid' AND state = 'valid' AND valid_until >= $6) \
-                  OR ($5 = 'expired' AND state = 'valid' AND valid_until < $6) \
-                  OR ($5 <> 'valid' AND $5 <> 'expired' AND state = $5))";
-        let text = query
-            .text
-            .as_ref()
-            .map(|text| format!("%{}%", escape_like(&text.to_lowercase())));
-        let manufacturer = query.manufacturer.as_ref().map(|m| m.to_lowercase());
-        let (text_filter, typed) = match self.backend {
-            // PostgreSQL cannot infer the type of an untyped NULL parameter in `$1 IS NULL`.
-            Backend::Postgres => (
-                filters
-                    .replace("$1", "CAST($1 AS TEXT)")
-                    .replace("$2", "CAST($2 AS TEXT)")
-                    .replace("$3", "CAST($3 AS TEXT)")
-                    .replace("$4", "CAST($4 AS BIGINT)")
-                    .replace("$5", "CAST($5 AS TEXT)")
-                    .replace("$6", "CAST($6 AS TEXT)"),
-                true,
-            ),
-            Backend::Sqlite => (filters.to_owned(), false),
-        };
-        let _ = typed;
-        let count_text = format!("SELECT COUNT(*) AS total FROM labels WHERE {text_filter}");
-        let count_sql = self.sql(&count_text);
-        let total: i64 = sqlx::query(&count_sql)
-            .bind(text.clone())
-            .bind(manufacturer.clone())
-            .bind(query.category.clone())
-            .bind(query.level)
-            .bind(query.status.clone())
-            .bind(query.today.clone())
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("total")?;
+    async fn search_labels(&self, query: &LabelQuery) -> Result<LabelHits, StoreError> {
+        let search = LabelSearchSql::new(self.backend, query);
+        let limit = query.limit.max(0);
+        let offset = query.offset.max(0);
         let page_text = format!(
-            "SELECT {LABEL_COLUMNS} FROM labels WHERE {text_filter} ORDER BY id LIMIT $7 OFFSET $8"
+            "SELECT {LABEL_PUBLIC_COLUMNS} FROM labels WHERE id IN \
+             ({} ORDER BY {} LIMIT ${} OFFSET ${}) ORDER BY id",
+            search.ids,
+            search.order,
+            search.arguments.len() + 1,
+            search.arguments.len() + 2
         );
         let page_sql = self.sql(&page_text);
-        let rows = sqlx::query(&page_sql)
-            .bind(text)
-            .bind(manufacturer)
-            .bind(query.category.clone())
-            .bind(query.level)
-            .bind(query.status.clone())
-            .bind(query.today.clone())
-            .bind(query.limit)
-            .bind(query.offset)
+        let rows = search
+            .bind(sqlx::query(&page_sql))
+            .bind(limit)
+            .bind(offset)
             .fetch_all(&self.pool)
             .await?;
-        let labels = rows.iter().map(label_from).collect::<Result<Vec<_>, _>>()?;
-        Ok((labels, total))
+        let labels = rows
+            .iter()
+            .map(public_label_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let found = i64::try_from(labels.len()).unwrap_or(i64::MAX);
+        // A page short of the limit ends the matches: the total needs no count (unless the
+        // page is empty because the offset is past the end).
+        if found < limit && (found > 0 || offset == 0) {
+            return Ok(LabelHits {
+                labels,
+                total: offset + found,
+                total_is_capped: false,
+            });
+        }
+        let cap = query.total_cap.map(|cap| cap.max(0));
+        let count_text = match cap {
+            Some(_) => format!(
+                "SELECT COUNT(*) AS total FROM ({} LIMIT ${}) AS capped",
+                search.ids,
+                search.arguments.len() + 1
+            ),
+            None => format!("SELECT COUNT(*) AS total FROM ({}) AS matches", search.ids),
+        };
+        let count_sql = self.sql(&count_text);
+        let mut count = search.bind(sqlx::query(&count_sql));
+        if let Some(cap) = cap {
+            count = count.bind(cap);
+        }
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get("total")?;
+        Ok(LabelHits {
+            labels,
+            total,
+            total_is_capped: cap == Some(total),
+        })
     }
 
     async fn set_label_state(
@@ -1244,6 +1311,24 @@ impl Store for SqlStore {
         lease_seconds: i64,
     ) -> Result<Option<JobRecord>, StoreError> {
         let _guard = self.write_lock().await;
+        // First the sweep: a job whose worker stopped responding on its last attempt has an
+        // expired lease and no attempts left, so no claim below would ever take it; it fails
+        // here instead of showing "running" forever. One statement, safe to run concurrently
+        // (a row already failed no longer matches). `locked_by` keeps the silent worker: if it
+        // was only slow, its late report still counts (see `complete_job`), as nobody else
+        // can have taken the job.
+        sqlx::query(&self.sql(
+            "UPDATE jobs SET state = 'failed', \
+             last_error = 'the worker ' || COALESCE(locked_by, '(unknown)') \
+             || ' stopped responding during the last of ' || max_attempts \
+             || ' attempts (its lease expired); queue a new job of this kind to retry' \
+             || COALESCE('; the attempt before failed with: ' || last_error, ''), \
+             updated_at = $1 \
+             WHERE state = 'running' AND locked_until < $1 AND attempts >= max_attempts",
+        ))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         // PostgreSQL: concurrent workers skip rows another transaction has locked.
         // SQLite: the whole UPDATE runs under the database's single write lock, so the
         // sub-select and the update are atomic with respect to other writers.
@@ -1270,9 +1355,12 @@ impl Store for SqlStore {
 
     async fn complete_job(&self, id: i64, worker: &str, now: i64) -> Result<bool, StoreError> {
         let _guard = self.write_lock().await;
+        // `failed` with `locked_by` set: the claim sweep gave up on this worker's last attempt
+        // (only a sweep leaves `locked_by` on a failed job); its late report still counts.
         let result = sqlx::query(&self.sql(
             "UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL, \
-             updated_at = $1 WHERE id = $2 AND locked_by = $3 AND state = 'running'",
+             updated_at = $1 WHERE id = $2 AND locked_by = $3 \
+             AND state IN ('running', 'failed')",
         ))
         .bind(now)
         .bind(id)
@@ -1295,7 +1383,7 @@ impl Store for SqlStore {
             "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' \
              ELSE 'queued' END, locked_by = NULL, locked_until = NULL, last_error = $1, \
              run_after = $2, updated_at = $3 WHERE id = $4 AND locked_by = $5 \
-             AND state = 'running'",
+             AND state IN ('running', 'failed')",
         ))
         .bind(error.to_owned())
         .bind(retry_at)
@@ -1317,9 +1405,147 @@ impl Store for SqlStore {
 }
 
 /// Drops LIKE wildcards from user text so a search cannot become a pattern (a full scan
-/// with `%_%_%...`); product names and ids do not need them.
+/// with `%_%_%...`); product names and ids do not need them. NUL goes too (PostgreSQL text
+/// cannot hold it, so no label contains it).
 fn escape_like(text: &str) -> String {
     text.chars()
-        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+        .filter(|c| !matches!(c, '%' | '_' | '\\' | '\0'))
         .collect()
+}
+
+/// A label search as SQL: `ids` selects the matching label ids (in any order; `order` is the
+/// expression to page them by id), with `$1..$n` bound to `arguments`.
+///
+/// The WHERE clause holds only the filters given, so the planner can use an index for each:
+/// `labels_listing` (category, level, state, valid_until), `labels_status`,
+/// `labels_manufacturer` (lower(manufacturer)), and for text the trigram indexes of migration
+/// 0003. On SQLite a text of three or more characters drives the query from the FTS5 table:
+/// a phrase of the lowered text's trigrams over the lowered columns is exactly the substring
+/// condition, and its matches come in rowid order, so a page stops early. Shorter texts scan
+/// that narrow table with LIKE. On PostgreSQL the GIN indexes serve the LIKE (PostgreSQL
+/// rechecks their candidates); shorter texts are a scan.
+struct LabelSearchSql {
+    ids: String,
+    order: &'static str,
+    arguments: Vec<SearchArgument>,
+}
+
+enum SearchArgument {
+    Text(String),
+    Integer(i64),
+}
+
+impl LabelSearchSql {
+    fn new(backend: Backend, query: &LabelQuery) -> LabelSearchSql {
+        let mut arguments = Vec::new();
+        let mut argument = |value: SearchArgument| {
+            arguments.push(value);
+            format!("${}", arguments.len())
+        };
+        let mut conditions: Vec<String> = Vec::new();
+        if let Some(manufacturer) = &query.manufacturer {
+            let placeholder = argument(SearchArgument::Text(manufacturer.to_ascii_lowercase()));
+            conditions.push(match backend {
+                Backend::Sqlite => format!("lower(labels.manufacturer) = {placeholder}"),
+                Backend::Postgres => {
+                    format!("lower(labels.manufacturer COLLATE \"C\") = {placeholder}")
+                }
+            });
+        }
+        if let Some(category) = &query.category {
+            let placeholder = argument(SearchArgument::Text(category.clone()));
+            conditions.push(format!("labels.category = {placeholder}"));
+        }
+        if let Some(level) = query.level {
+            let placeholder = argument(SearchArgument::Integer(level));
+            conditions.push(format!("labels.level = {placeholder}"));
+        }
+        match query.status.as_deref() {
+            None => {}
+            Some(status @ ("valid" | "expired")) => {
+                let placeholder = argument(SearchArgument::Text(query.today.clone()));
+                let comparison = if status == "valid" { ">=" } else { "<" };
+                conditions.push(format!(
+                    "labels.state = 'valid' AND labels.valid_until {comparison} {placeholder}"
+                ));
+            }
+            Some(state) => {
+                let placeholder = argument(SearchArgument::Text(state.to_owned()));
+                conditions.push(format!("labels.state = {placeholder}"));
+            }
+        }
+        let text = query
+            .text
+            .as_deref()
+            .map(escape_like)
+            .filter(|text| !text.is_empty());
+        let Some(text) = text else {
+            let filter = if conditions.is_empty() {
+                String::new()
+            } else {
+                format!(" WHERE {}", conditions.join(" AND "))
+            };
+            return LabelSearchSql {
+                ids: format!("SELECT labels.id FROM labels{filter}"),
+                order: "labels.id",
+                arguments,
+            };
+        };
+        let text = text.to_ascii_lowercase();
+        match backend {
+            Backend::Postgres => {
+                let pattern = argument(SearchArgument::Text(format!("%{text}%")));
+                conditions.push(POSTGRES_TEXT_MATCH.replace("$P", &pattern));
+                LabelSearchSql {
+                    ids: format!(
+                        "SELECT labels.id FROM labels WHERE {}",
+                        conditions.join(" AND ")
+                    ),
+                    order: "labels.id",
+                    arguments,
+                }
+            }
+            Backend::Sqlite => {
+                // Trigrams need three characters; shorter texts are checked row by row.
+                let mut text_conditions = vec![if text.chars().count() >= 3 {
+                    let phrase = argument(SearchArgument::Text(format!(
+                        "\"{}\"",
+                        text.replace('"', "\"\"")
+                    )));
+                    format!("labels_text MATCH {phrase}")
+                } else {
+                    let pattern = argument(SearchArgument::Text(format!("%{text}%")));
+                    SQLITE_TEXT_MATCH.replace("$P", &pattern)
+                }];
+                let join = if conditions.is_empty() {
+                    ""
+                } else {
+                    " JOIN labels ON labels.id = labels_text.rowid"
+                };
+                text_conditions.extend(conditions);
+                LabelSearchSql {
+                    ids: format!(
+                        "SELECT labels_text.rowid AS id FROM labels_text{join} WHERE {}",
+                        text_conditions.join(" AND ")
+                    ),
+                    order: "labels_text.rowid",
+                    arguments,
+                }
+            }
+        }
+    }
+
+    /// Binds the search's arguments, in order, to a query of its SQL.
+    fn bind<'q>(
+        &self,
+        mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+        for argument in &self.arguments {
+            query = match argument {
+                SearchArgument::Text(text) => query.bind(text.clone()),
+                SearchArgument::Integer(value) => query.bind(*value),
+            };
+        }
+        query
+    }
 }
