@@ -35,6 +35,9 @@ pub struct ProductPage {
     pub support_period_end: Option<String>,
     pub vulnerability_disclosure_url: Option<String>,
     pub recognitions: Vec<RecognitionLine>,
+    /// The file name of the SBOM published with the label, if any (see
+    /// [`Registry::label_sbom`]).
+    pub sbom_file: Option<String>,
 }
 
 impl<S: Store> Registry<S> {
@@ -53,11 +56,18 @@ impl<S: Store> Registry<S> {
             scope: Scope::All,
             organisation_id: None,
         };
-        let product = self
+        let application = self
             .store()
             .get_application(label.application_id, everything)
-            .await?
-            .map(|application| application.content.product);
+            .await?;
+        let sbom_file = match &application {
+            Some(application) => self
+                .published_sbom(application)
+                .await?
+                .map(|(name, _)| name),
+            None => None,
+        };
+        let product = application.map(|application| application.content.product);
         let public = self.public_label(&label);
         let catalog = self.catalog();
         let (scheme_name, scheme_short_name) = catalog.scheme(&label.scheme).map_or_else(
@@ -79,6 +89,7 @@ impl<S: Store> Registry<S> {
                 .as_ref()
                 .and_then(|p| p.vulnerability_disclosure_url.clone()),
             recognitions,
+            sbom_file,
             label: public,
         })
     }
@@ -150,5 +161,56 @@ impl<S: Store> Registry<S> {
             RegistryError::Store(crate::store::StoreError::Corrupt(error.to_string()))
         })?;
         Ok((assessment, label.issued_at))
+    }
+}
+
+impl<S: Store> Registry<S> {
+    /// The SBOM published with a label: the manufacturer publishes one by naming an uploaded
+    /// file as `kind = "sbom"` evidence in the dossier the label was issued on. Returns the
+    /// file name and its bytes; `NotFound` when the label has none.
+    pub async fn label_sbom(&self, id: &str) -> Result<(String, Vec<u8>), RegistryError> {
+        let registration_id = normalise_label_id(id)?;
+        let label = self
+            .store()
+            .get_label(&registration_id)
+            .await?
+            .ok_or(RegistryError::NotFound)?;
+        let everything = RowScope {
+            scope: Scope::All,
+            organisation_id: None,
+        };
+        let application = self
+            .store()
+            .get_application(label.application_id, everything)
+            .await?
+            .ok_or(RegistryError::NotFound)?;
+        self.published_sbom(&application)
+            .await?
+            .ok_or(RegistryError::NotFound)
+    }
+
+    async fn published_sbom(
+        &self,
+        application: &crate::store::ApplicationRecord,
+    ) -> Result<Option<(String, Vec<u8>)>, RegistryError> {
+        let Ok(dossier) =
+            serde_json::from_str::<iotlabel_core::Dossier>(&application.content.dossier_json)
+        else {
+            return Ok(None);
+        };
+        let uploads = self.store().list_evidence(application.id).await?;
+        for item in &dossier.evidence {
+            if item.kind != iotlabel_core::dossier::EvidenceKind::Sbom {
+                continue;
+            }
+            let Some(file) = &item.file else { continue };
+            let Some(upload) = uploads.iter().find(|upload| &upload.file_name == file) else {
+                continue;
+            };
+            if let Some(bytes) = self.store().evidence_bytes(&upload.sha256).await? {
+                return Ok(Some((upload.file_name.clone(), bytes)));
+            }
+        }
+        Ok(None)
     }
 }

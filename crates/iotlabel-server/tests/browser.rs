@@ -479,6 +479,8 @@ async fn the_whole_story_in_a_browser() -> anyhow::Result<()> {
         "import went to {application}"
     );
     check("application (draft)", &mut failures).await?;
+    browser.goto(&format!("{application}/product")).await?;
+    check("guided product and target", &mut failures).await?;
     browser.goto(&format!("{application}/provisions")).await?;
     check("guided provisions", &mut failures).await?;
     browser.goto(&format!("{application}/ics")).await?;
@@ -588,8 +590,34 @@ async fn the_whole_story_in_a_browser() -> anyhow::Result<()> {
         browser.current_url().await?
     );
 
-    // The assessor suspends the label; the public page shows it suspended with the reason.
+    // A member of the public reports a vulnerability through the scheme.
+    browser.goto(&format!("{page}/report")).await?;
+    browser
+        .fill(
+            "main form input[name=summary]",
+            "Serial console gives a root shell",
+        )
+        .await?;
+    browser
+        .fill(
+            "main form textarea[name=details]",
+            "The UART header J4 opens /bin/sh without a password.",
+        )
+        .await?;
+    browser.submit("main form[action$='/report']").await?;
+    check("vulnerability report received", &mut failures).await?;
+    let reference = browser.text("#report-reference").await?;
+
+    // The assessor reads it, then suspends the label; the public page shows it suspended.
     sign_in(&browser, "assessor@demo.example").await?;
+    browser
+        .goto(&format!("/vulnerability-reports/{reference}"))
+        .await?;
+    check("vulnerability report (assessor)", &mut failures).await?;
+    anyhow::ensure!(
+        browser.text("main").await?.contains("UART header J4"),
+        "the assessor does not see the report"
+    );
     browser.goto(&page).await?;
     check("product page (assessor)", &mut failures).await?;
     browser

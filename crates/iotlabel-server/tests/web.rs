@@ -1184,3 +1184,79 @@ async fn a_refused_product_form_comes_back_with_everything_typed() {
     assert!(refused.text.contains(r#"<option value="2" selected>"#));
     server.finish().await;
 }
+
+#[tokio::test]
+async fn an_sbom_named_in_the_dossier_is_published_with_the_label() {
+    let server = sqlite_server().await;
+    let people = server.people().await;
+    // The dossier names an uploaded CycloneDX file as its SBOM.
+    let mut dossier = common::dossier_json();
+    dossier["evidence"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({ "id": "sbom", "kind": "sbom", "file": "sbom.cdx.json" }));
+    let (status, body) = server
+        .call(
+            "POST",
+            "/api/applications",
+            Some(&people.maker),
+            Some(serde_json::json!({ "dossier": dossier, "lab_organisation_id": people.lab_id })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let sbom = r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}"#;
+    let upload = Request::builder()
+        .method("POST")
+        .uri(format!(
+            "/api/applications/{id}/evidence?name=sbom.cdx.json"
+        ))
+        .header(header::AUTHORIZATION, format!("Bearer {}", people.maker))
+        .body(Body::from(sbom))
+        .unwrap();
+    let (status, body) = server.send(upload).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for (token, action) in [
+        (&people.maker, "send-to-lab"),
+        (&people.lab, "hand-off"),
+        (&people.assessor, "start-assessment"),
+        (&people.assessor, "approve"),
+    ] {
+        let (status, body) = server
+            .call(
+                "POST",
+                &format!("/api/applications/{id}/actions/{action}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{action}: {body}");
+    }
+    let label = &server
+        .state
+        .registry
+        .search_labels(&Default::default())
+        .await
+        .unwrap()
+        .labels[0];
+    let page = get(&server, &format!("/labels/{}", label.url_id), None).await;
+    assert!(
+        page.text
+            .contains("Software bill of materials (sbom.cdx.json)"),
+        "{}",
+        page.text
+    );
+    let download = get(&server, &format!("/labels/{}/sbom", label.url_id), None).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.text, sbom);
+    server.finish().await;
+
+    // A label whose dossier names no SBOM offers none.
+    let (server, summary) = demo_server().await;
+    let label = valid_label(&server, &summary).await;
+    let page = get(&server, &format!("/labels/{}", label.url_id), None).await;
+    assert!(!page.text.contains("Software bill of materials"));
+    let missing = get(&server, &format!("/labels/{}/sbom", label.url_id), None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    server.finish().await;
+}

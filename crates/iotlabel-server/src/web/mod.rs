@@ -64,6 +64,7 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
             "/labels/{id}/report",
             get(vulnerability_reports::form).post(vulnerability_reports::submit),
         )
+        .route("/labels/{id}/sbom", get(product_page::sbom))
         .route("/l/{*id}", get(product_page::short_link))
         .route("/vulnerability-reports", get(vulnerability_reports::list))
         .route(

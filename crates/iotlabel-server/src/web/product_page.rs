@@ -133,6 +133,9 @@ fn product_body(product: &ProductPage) -> Markup {
             li { a href=(format!("/api/labels/{url_id}/artwork.png")) download { "Label artwork (PNG)" } }
             li { a href=(format!("/api/labels/{url_id}/credential")) { "Signed label credential (W3C Verifiable Credential, JSON)" } }
             li { a href=(format!("/labels/{url_id}/assessment.oscal.json")) { "Assessment results (OSCAL, JSON)" } }
+            @if let Some(file) = &product.sbom_file {
+                li { a href=(format!("/labels/{url_id}/sbom")) { "Software bill of materials (" (file) ")" } }
+            }
             li { a href=(format!("/api/labels/{url_id}")) { "Live status (JSON)" } }
         }
     }
@@ -219,4 +222,38 @@ pub async fn change(
         &format!("/labels/{}", label.url_id),
         &format!("Label {} {done}.", label.registration_id),
     ))
+}
+
+/// The SBOM the manufacturer published with the label, as uploaded.
+pub async fn sbom(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (file_name, bytes) = state.registry.label_sbom(&id).await?;
+    let media_type = if file_name.ends_with(".json") {
+        // CycloneDX and SPDX JSON alike; the file says which.
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file_name.replace(['"', '\\', '\r', '\n'], "_")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(media_type)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
