@@ -51,6 +51,13 @@ pub async fn short_link(
         .into_response())
 }
 
+/// Whether manufacturer-supplied `url` may be a link: http(s) only, so a `javascript:` or
+/// `data:` URL in a dossier never becomes one (the page's CSP would block it too).
+fn is_web_link(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
 fn status_block(product: &ProductPage) -> Markup {
     let label = &product.label;
     let (words, class) = status_words(&label.status);
@@ -101,7 +108,7 @@ fn product_body(product: &ProductPage) -> Markup {
                 }
                 dt { "Report a vulnerability" }
                 dd {
-                    @if let Some(url) = &product.vulnerability_disclosure_url {
+                    @if let Some(url) = product.vulnerability_disclosure_url.as_deref().filter(|url| is_web_link(url)) {
                         a href=(url) rel="nofollow noopener" { "To the manufacturer" } " · "
                     }
                     a href=(format!("/labels/{url_id}/report")) { "To the scheme" }
@@ -256,4 +263,18 @@ pub async fn sbom(
         bytes,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_web_link;
+
+    #[test]
+    fn only_http_urls_become_links() {
+        assert!(is_web_link("https://example.com/security"));
+        assert!(is_web_link("HTTP://example.com"));
+        assert!(!is_web_link("javascript:alert(1)"));
+        assert!(!is_web_link(" data:text/html,<script>"));
+        assert!(!is_web_link("//evil.example"));
+    }
 }
