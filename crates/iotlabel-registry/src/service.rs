@@ -129,6 +129,9 @@ pub enum RegistryError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// Too many requests of one kind in a short time (a public form being flooded).
+    #[error("{0}")]
+    TooMany(String),
     #[error(transparent)]
     Evidence(#[from] EvidenceError),
     #[error(transparent)]

@@ -66,6 +66,7 @@ impl From<RegistryError> for ApiError {
                 }),
             },
             RegistryError::Invalid(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message),
+            RegistryError::TooMany(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, message),
             RegistryError::Evidence(evidence) => match evidence {
                 EvidenceError::TooLarge { .. } => {
                     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message)

@@ -1260,3 +1260,68 @@ async fn an_sbom_named_in_the_dossier_is_published_with_the_label() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     server.finish().await;
 }
+
+#[tokio::test]
+async fn a_flood_of_reports_against_one_label_is_refused_and_the_text_kept() {
+    use iotlabel_registry::vulnerability_reports::{
+        MAX_REPORTS_PER_LABEL_PER_HOUR, VulnerabilityReportForm,
+    };
+    let (server, summary) = demo_server().await;
+    let label = valid_label(&server, &summary).await;
+    for index in 0..MAX_REPORTS_PER_LABEL_PER_HOUR {
+        server
+            .state
+            .registry
+            .submit_vulnerability_report(&VulnerabilityReportForm {
+                label: label.registration_id.clone(),
+                summary: format!("Report {index}"),
+                details: "Details".into(),
+                reporter_name: None,
+                reporter_email: None,
+            })
+            .await
+            .unwrap();
+    }
+    let form_path = format!("/labels/{}/report", label.url_id);
+    let form = get(&server, &form_path, None).await;
+    let report_cookie = cookie_value(&set_cookies(&form), "iotlabel_report_csrf").unwrap();
+    let refused = send(
+        &server,
+        form_post(
+            &form_path,
+            &format!("iotlabel_report_csrf={report_cookie}"),
+            &format!(
+                "csrf_token={}&summary=One%20more&details=Kept%20text",
+                hidden_csrf(&form.text)
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains("reports in the last hour"));
+    assert!(refused.text.contains("Kept text"));
+    // An hour later the form takes reports again.
+    let now = server.state.registry.clock().now();
+    server.state.registry.clock().set(now + 3601);
+    let form = get(&server, &form_path, None).await;
+    let report_cookie = cookie_value(&set_cookies(&form), "iotlabel_report_csrf").unwrap();
+    let accepted = send(
+        &server,
+        form_post(
+            &form_path,
+            &format!("iotlabel_report_csrf={report_cookie}"),
+            &format!(
+                "csrf_token={}&summary=One%20more&details=Kept%20text",
+                hidden_csrf(&form.text)
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::CREATED, "{}", accepted.text);
+    server.finish().await;
+}

@@ -282,6 +282,12 @@ pub trait PortalStore: Send + Sync + 'static {
         application_id: i64,
         scope: RowScope,
     ) -> impl Future<Output = Result<Vec<LabVerdictRecord>, StoreError>> + Send;
+    /// How many reports label `label_id` received at or after `since` (unix seconds).
+    fn count_vulnerability_reports_since(
+        &self,
+        label_id: i64,
+        since: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Jobs of `kind` whose payload JSON starts with `prefix`, newest first (at most 100).
     fn jobs_with_payload_prefix(
         &self,
@@ -796,6 +802,23 @@ impl PortalStore for SqlStore {
         }
         let rows = query.fetch_all(self.pool()).await?;
         rows.iter().map(verdict_from).collect()
+    }
+
+    async fn count_vulnerability_reports_since(
+        &self,
+        label_id: i64,
+        since: i64,
+    ) -> Result<i64, StoreError> {
+        let sql = self.sql(
+            "SELECT COUNT(*) AS reports FROM vulnerability_reports \
+             WHERE label_id = $1 AND received_at >= $2",
+        );
+        let row = sqlx::query(&sql)
+            .bind(label_id)
+            .bind(since)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("reports")?)
     }
 
     async fn jobs_with_payload_prefix(
