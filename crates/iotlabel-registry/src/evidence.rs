@@ -81,6 +81,22 @@ pub fn check_file_name(name: &str) -> Result<(), EvidenceError> {
     Ok(())
 }
 
+/// A dossier evidence id for an uploaded file: `prefix-` and the file name in lower-case
+/// letters, digits and dashes (e.g. `firmware-scan-router-bin` for `router.bin`).
+pub fn dossier_evidence_id(prefix: &str, file_name: &str) -> String {
+    let slug: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{prefix}-{}", slug.trim_matches('-'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

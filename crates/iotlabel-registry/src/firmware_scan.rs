@@ -45,21 +45,6 @@ pub fn report_file_name(firmware_file: &str) -> String {
     format!("{firmware_file}.scan.json")
 }
 
-/// The evidence id the dossier gives the scan report of `firmware_file`.
-fn report_evidence_id(firmware_file: &str) -> String {
-    let id: String = firmware_file
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("firmware-scan-{}", id.trim_matches('-'))
-}
-
 impl<S: Store + PortalStore> Registry<S> {
     /// Stores a firmware image as evidence of application `id` and queues its scan.
     pub async fn upload_firmware(
@@ -187,7 +172,7 @@ impl<S: Store + PortalStore> Registry<S> {
             .any(|item| item.file.as_deref() == Some(report_file.as_str()))
         {
             dossier.evidence.push(EvidenceItem {
-                id: report_evidence_id(&payload.file_name),
+                id: evidence::dossier_evidence_id("firmware-scan", &payload.file_name),
                 kind: EvidenceKind::ScanReport,
                 file: Some(report_file.clone()),
                 title: Some(format!("Firmware scan of {}", payload.file_name)),

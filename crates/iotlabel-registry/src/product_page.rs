@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::roles::Scope;
 use crate::service::{PublicLabel, Registry, RegistryError, normalise_label_id};
-use crate::store::{RowScope, Store};
+use crate::store::{ApplicationRecord, LabelRecord, RowScope, Store};
 
 /// One recognition granted with a label, ready to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,17 +41,18 @@ pub struct ProductPage {
 }
 
 impl<S: Store> Registry<S> {
-    /// The product page of a label by registration id or its URL form. Public: it shows only
-    /// what the manufacturer published with the label.
-    pub async fn product_page(&self, id: &str) -> Result<ProductPage, RegistryError> {
+    /// A label by registration id or its URL form, and the application it was issued on
+    /// (read with the registry's own scope: these are internal reads for public pages).
+    async fn label_and_application(
+        &self,
+        id: &str,
+    ) -> Result<(LabelRecord, Option<ApplicationRecord>), RegistryError> {
         let registration_id = normalise_label_id(id)?;
         let label = self
             .store()
             .get_label(&registration_id)
             .await?
             .ok_or(RegistryError::NotFound)?;
-        // The application row holds the product facts the dossier declared; read it with the
-        // registry's own scope, since the public never reads applications directly.
         let everything = RowScope {
             scope: Scope::All,
             organisation_id: None,
@@ -60,6 +61,14 @@ impl<S: Store> Registry<S> {
             .store()
             .get_application(label.application_id, everything)
             .await?;
+        Ok((label, application))
+    }
+
+    /// The product page of a label by registration id or its URL form. Public: it shows only
+    /// what the manufacturer published with the label.
+    pub async fn product_page(&self, id: &str) -> Result<ProductPage, RegistryError> {
+        // The application row holds the product facts the dossier declared.
+        let (label, application) = self.label_and_application(id).await?;
         let sbom_file = match &application {
             Some(application) => self
                 .published_sbom(application)
@@ -138,21 +147,8 @@ impl<S: Store> Registry<S> {
         &self,
         id: &str,
     ) -> Result<(iotlabel_core::Assessment, i64), RegistryError> {
-        let registration_id = normalise_label_id(id)?;
-        let label = self
-            .store()
-            .get_label(&registration_id)
-            .await?
-            .ok_or(RegistryError::NotFound)?;
-        let everything = RowScope {
-            scope: Scope::All,
-            organisation_id: None,
-        };
-        let application = self
-            .store()
-            .get_application(label.application_id, everything)
-            .await?
-            .ok_or(RegistryError::NotFound)?;
+        let (label, application) = self.label_and_application(id).await?;
+        let application = application.ok_or(RegistryError::NotFound)?;
         let json = application
             .content
             .assessment_json
@@ -169,21 +165,8 @@ impl<S: Store> Registry<S> {
     /// file as `kind = "sbom"` evidence in the dossier the label was issued on. Returns the
     /// file name and its bytes; `NotFound` when the label has none.
     pub async fn label_sbom(&self, id: &str) -> Result<(String, Vec<u8>), RegistryError> {
-        let registration_id = normalise_label_id(id)?;
-        let label = self
-            .store()
-            .get_label(&registration_id)
-            .await?
-            .ok_or(RegistryError::NotFound)?;
-        let everything = RowScope {
-            scope: Scope::All,
-            organisation_id: None,
-        };
-        let application = self
-            .store()
-            .get_application(label.application_id, everything)
-            .await?
-            .ok_or(RegistryError::NotFound)?;
+        let (_, application) = self.label_and_application(id).await?;
+        let application = application.ok_or(RegistryError::NotFound)?;
         self.published_sbom(&application)
             .await?
             .ok_or(RegistryError::NotFound)
@@ -191,7 +174,7 @@ impl<S: Store> Registry<S> {
 
     async fn published_sbom(
         &self,
-        application: &crate::store::ApplicationRecord,
+        application: &ApplicationRecord,
     ) -> Result<Option<(String, Vec<u8>)>, RegistryError> {
         let Ok(dossier) =
             serde_json::from_str::<iotlabel_core::Dossier>(&application.content.dossier_json)

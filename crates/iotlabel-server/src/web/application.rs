@@ -17,7 +17,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::dashboard::state_words;
-use super::{PageError, Viewer, redirect_with_flash, render_refreshing};
+use super::{PageError, Viewer, redirect_with_flash, render_refreshing, stored_assessment};
 use crate::AppState;
 
 fn parse_action(text: &str) -> Result<Action, PageError> {
@@ -87,7 +87,7 @@ fn verdict_table(
                             tr {
                                 td { (verdict.id.to_string()) }
                                 td { (verdict.status) }
-                                td { (serde_json::to_value(verdict.verdict).ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default()) }
+                                td { (verdict.verdict.as_str()) }
                                 td {
                                     @if let Some(lab) = lab_verdicts.get(&verdict.id.to_string()) {
                                         (lab.verdict.as_str())
@@ -129,11 +129,7 @@ pub async fn page(
         .into_iter()
         .map(|verdict| (verdict.provision.clone(), verdict))
         .collect();
-    let assessment: Option<Assessment> = record
-        .content
-        .assessment_json
-        .as_deref()
-        .and_then(|json| serde_json::from_str(json).ok());
+    let assessment: Option<Assessment> = stored_assessment(&record);
     let editable = matches!(
         record.state,
         iotlabel_registry::workflow::State::Draft

@@ -21,7 +21,7 @@ use iotlabel_registry::store::{ApplicationRecord, OrganisationKind};
 use maud::{Markup, html};
 
 use super::application::gap_summary;
-use super::{PageError, Viewer, redirect_with_flash, render};
+use super::{PageError, Viewer, redirect_with_flash, render, stored_assessment};
 use crate::AppState;
 
 /// The posted form as name → values (checkbox groups repeat a name).
@@ -633,11 +633,7 @@ pub async fn provisions_page(
     manufacturer_only(&viewer)?;
     let record = state.registry.get_application(&viewer.actor, id).await?;
     let dossier = stored_dossier(&record)?;
-    let assessment: Option<Assessment> = record
-        .content
-        .assessment_json
-        .as_deref()
-        .and_then(|json| serde_json::from_str(json).ok());
+    let assessment: Option<Assessment> = stored_assessment(&record);
     let Some(assessment) = assessment else {
         return Err(invalid(format!(
             "The engine could not assess the draft yet: {}. Fix the product step first.",
@@ -722,21 +718,6 @@ fn evidence_files(dossier: &Dossier, ids: &[String]) -> String {
         .join(", ")
 }
 
-/// An evidence id for an uploaded file name (letters, digits and dashes).
-fn evidence_id(file: &str) -> String {
-    let id: String = file
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("upload-{}", id.trim_matches('-'))
-}
-
 pub async fn save_provisions(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -792,7 +773,7 @@ pub async fn save_provisions(
             let item_id = match existing {
                 Some(item_id) => item_id,
                 None => {
-                    let item_id = evidence_id(file);
+                    let item_id = iotlabel_registry::evidence::dossier_evidence_id("upload", file);
                     dossier.evidence.push(EvidenceItem {
                         id: item_id.clone(),
                         kind: EvidenceKind::SupportingDocument,

@@ -415,6 +415,18 @@ fn layout(
     }
 }
 
+/// The engine's latest assessment stored with an application (`None` when the engine
+/// refused the dossier: the record then carries `assessment_error`).
+pub fn stored_assessment(
+    record: &iotlabel_registry::store::ApplicationRecord,
+) -> Option<iotlabel_core::Assessment> {
+    record
+        .content
+        .assessment_json
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+}
+
 /// The level as asterisks with its meaning for screen readers.
 pub fn asterisks(level: i64) -> Markup {
     let count = usize::try_from(level.clamp(0, 4)).unwrap_or(0);

@@ -14,7 +14,7 @@ use iotlabel_registry::submissions::FileChange;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{PageError, Viewer, redirect_with_flash, render};
+use super::{PageError, Viewer, redirect_with_flash, render, stored_assessment};
 use crate::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,11 +140,7 @@ pub async fn lab_review_page(
         .into_iter()
         .map(|verdict| (verdict.provision.clone(), verdict))
         .collect();
-    let assessment: Option<Assessment> = record
-        .content
-        .assessment_json
-        .as_deref()
-        .and_then(|json| serde_json::from_str(json).ok());
+    let assessment: Option<Assessment> = stored_assessment(&record);
     let applicable: Vec<_> = assessment
         .iter()
         .flat_map(|assessment| assessment.provisions.iter())
@@ -170,7 +166,7 @@ pub async fn lab_review_page(
                         @let current = recorded.get(&key);
                         tr {
                             td { (key) }
-                            td { (serde_json::to_value(verdict.verdict).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()) }
+                            td { (verdict.verdict.as_str()) }
                             td {
                                 label.visually-hidden for=(format!("verdict-{key}")) { "Lab verdict for " (key) }
                                 select id=(format!("verdict-{key}")) name=(format!("verdict.{key}")) {
